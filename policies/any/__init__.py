@@ -1,0 +1,1 @@
+"""Cross-service policies (residency), named `aws-any-...`."""
