@@ -1,0 +1,153 @@
+"""A mock resource monitor that records every registration the program makes.
+
+Values are kept in wire form (`google.protobuf.Struct` -> JSON-like dict): unknowns stay the
+engine's sentinel string and secrets keep their wrapper, so a registration can be turned back
+into the exact Struct the engine would send a policy pack.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+from compliance.mocks import PlanMocks
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def struct_to_plain(struct: struct_pb2.Struct | None) -> dict[str, Any]:
+    if struct is None:
+        return {}
+    return json_format.MessageToDict(struct)
+
+
+def provider_urn(reference: str) -> str | None:
+    """A provider reference is `<urn>::<id>`; match providers by URN (the id may be unknown)."""
+    return reference.rsplit("::", 1)[0] if reference else None
+
+
+def urn_type(urn: str) -> str:
+    """The resource type in a URN (the last segment of its qualified type)."""
+    return urn.split("::")[2].split("$")[-1]
+
+
+@dataclass
+class Registration:
+    """One RegisterResource or ReadResource call, in wire form."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str | None
+    provider: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    protect: bool
+    read: bool = False
+
+
+@dataclass
+class CapturedRun:
+    registrations: list[Registration] = field(default_factory=list)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> outputs
+
+    @property
+    def stack_urn(self) -> str | None:
+        for registration in self.registrations:
+            if registration.type == STACK_TYPE:
+                return registration.urn
+        return None
+
+    @property
+    def stack_outputs(self) -> dict[str, Any]:
+        urn = self.stack_urn
+        return self.registered_outputs.get(urn, {}) if urn else {}
+
+
+class CapturingMonitor(MockMonitor):
+    """MockMonitor that also records type, name, parent, provider, dependencies and wire inputs."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.plan_mocks = mocks
+        self.captured = CapturedRun()
+        self._lock = threading.Lock()
+
+    def _record(self, registration: Registration) -> None:
+        with self._lock:
+            self.captured.registrations.append(registration)
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = struct_to_plain(request.object)
+        if request.type.startswith("pulumi:providers:"):
+            self.plan_mocks.remember_provider(urn, inputs)
+        response = super().RegisterResource(request)
+        is_stack = request.type == STACK_TYPE
+        self._record(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                inputs={} if is_stack else inputs,
+                outputs=struct_to_plain(response.object) if request.custom else {},
+                parent=request.parent or None,
+                provider=provider_urn(request.provider),
+                dependencies=tuple(request.dependencies),
+                property_dependencies={
+                    key: tuple(value.urns) for key, value in request.propertyDependencies.items()
+                },
+                protect=bool(request.protect),
+            )
+        )
+        return response
+
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().ReadResource(request)
+        self._record(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                inputs=struct_to_plain(request.properties),
+                outputs=struct_to_plain(response.properties),
+                parent=request.parent or None,
+                provider=provider_urn(request.provider),
+                dependencies=tuple(request.dependencies),
+                property_dependencies={},
+                protect=False,
+                read=True,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 (gRPC method name)
+        outputs = struct_to_plain(request.outputs)
+        with self._lock:
+            self.captured.registered_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Strip secret wrappers from a wire value (used where secretness is carried separately)."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:  # noqa: SLF001
+            return unwrap_secrets(value.get("value"))
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig  # noqa: SLF001
