@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 import compliance
 from compliance.check import CheckOutcome, StackFailure, check_stacks, select_stacks
@@ -92,13 +94,18 @@ def _write_reports(out_dir: Path, outcome: CheckOutcome) -> None:
     write_atomic(out_dir / MARKDOWN_REPORT, render_markdown(outcome.reports, unplanned))
 
 
+def _print_error(console: Console, message: str) -> None:
+    # Text, not markup: messages quote YAML and paths, which may contain [brackets].
+    console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
 def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         project = load_project(args.project)
         stacks = select_stacks(project, args.stacks)
         analyzer = _load_analyzer(args.policy_pack, _load_policy_config(args.policy_config))
     except CheckInputError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        _print_error(err, str(error))
         return EXIT_BAD_INPUT
 
     with Progress(
@@ -107,17 +114,18 @@ def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         task = progress.add_task("planning", total=len(stacks))
 
         def started(stack: str) -> None:
-            progress.update(task, description=f"planning and checking stack [bold]{stack}[/]")
+            progress.update(task, description=f"planning and checking stack {escape(stack)}")
 
         def done(stack: str, result: StackReport | StackFailure) -> None:
             progress.advance(task)
             if isinstance(result, StackFailure):
-                progress.console.print(f"[red]x[/] {stack}: not planned", highlight=False)
+                progress.console.print(Text.assemble(("not planned ", "red"), stack))
             else:
                 summary = summarize(result)
                 progress.console.print(
-                    f"[green]v[/] {stack}: {summary.resources} resources, {summary.rows} policy results",
-                    highlight=False,
+                    Text.assemble(
+                        ("checked ", "green"), f"{stack}: {summary.resources} resources, {summary.rows} policy results"
+                    )
                 )
 
         outcome = check_stacks(
@@ -133,10 +141,10 @@ def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     unplanned = {failure.stack: failure.message for failure in outcome.failures}
     out.print(summary_table(outcome.reports, unplanned))
     for failure in outcome.failures:
-        err.print(f"[bold red]error:[/] {failure.message}", highlight=False)
+        _print_error(err, failure.message)
         if args.verbose and failure.detail:
-            err.print(failure.detail, markup=False, highlight=False)
-    out.print(f"reports: {args.out / MARKDOWN_REPORT} and {args.out}/<stack>.json", highlight=False)
+            err.print(failure.detail, markup=False, highlight=False, soft_wrap=True)
+    out.print(Text(f"reports: {args.out / MARKDOWN_REPORT} and {args.out}/<stack>.json"), soft_wrap=True)
 
     if outcome.failures:
         return EXIT_BAD_INPUT
@@ -147,7 +155,8 @@ def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console()
+    # Off a terminal (CI logs, pipes) rich would squeeze the table into 80 columns.
+    out = Console() if sys.stdout.isatty() else Console(width=160)
     err = Console(stderr=True)
     if args.command == "check":
         return run_check(args, out, err)

@@ -121,4 +121,4 @@ def render_markdown(reports: Sequence[StackReport], unplanned: Mapping[str, str]
             f"Source: offline plan under Pulumi mocks. Generated {generated}. Versions: {version_text}.",
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n") + "\n"
