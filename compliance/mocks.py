@@ -271,7 +271,7 @@ class PlanMocks(Mocks):
             )
         if typ == "aws:iam/role:Role":
             outputs["uniqueId"] = "AROA" + _short_hash(self.project, typ, name, length=17).upper()
-        if not is_global:
+        if not is_global and region != UNSET_REGION:
             outputs.setdefault("region", region)
         if "tags" in inputs:
             outputs["tagsAll"] = self._tags_all(inputs.get("tags"), provider_ref)
