@@ -22,7 +22,6 @@ every row is the policy's configured level; disabled policies produce no rows.
 
 from __future__ import annotations
 
-import json
 import os
 import runpy
 import sys
@@ -94,20 +93,6 @@ class _CapturedPolicyPack:
             description=description, display_name=display_name, readme=readme, provider=provider, tags=tags,
             repository=repository,
         ))
-
-
-def load_policy_config_file(path: Path) -> dict[str, Any]:
-    """Reads a `--policy-pack-config` JSON file (empty file = no config)."""
-    text = Path(path).read_text(encoding="utf-8")
-    if not text.strip():
-        return {}
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PolicyConfigError(f"{path}: not valid JSON: {error}") from error
-    if not isinstance(config, dict):
-        raise PolicyConfigError(f"{path}: the policy config must be a JSON object of policy name -> config")
-    return config
 
 
 class PackAnalyzer:

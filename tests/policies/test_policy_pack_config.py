@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compliance.analyzer import PackAnalyzer, PolicyConfigError, load_policy_config_file
+from compliance.analyzer import PackAnalyzer, PolicyConfigError
 from compliance.model import Status
 from tests.policies.conftest import PACK_DIR
 from tests.policies.pack_fixtures import compliant_stack, identity, row_for, rows_for, with_inputs
@@ -35,7 +35,7 @@ def test_defaults_apply_without_config(analyzer):
 def test_all_advisory_from_config_file_makes_a_violation_non_blocking(tmp_path):
     config_file = tmp_path / "policy-config.json"
     config_file.write_text(json.dumps({"all": "advisory"}))
-    analyzer = PackAnalyzer(PACK_DIR, load_policy_config_file(config_file))
+    analyzer = PackAnalyzer(PACK_DIR, json.loads(config_file.read_text()))
     row = _rotation_row(analyzer, _stack_without_rotation())
     assert row.status is Status.FAIL
     assert row.enforcement_level == "advisory" and not row.blocks
@@ -90,17 +90,3 @@ def test_unknown_policy_name_is_rejected():
 def test_non_object_value_is_rejected():
     with pytest.raises(PolicyConfigError, match=ROTATION):
         PackAnalyzer(PACK_DIR, {ROTATION: 5})
-
-
-def test_config_file_must_be_a_json_object(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text("[1, 2]")
-    with pytest.raises(PolicyConfigError, match="must be a JSON object"):
-        load_policy_config_file(bad)
-    broken = tmp_path / "broken.json"
-    broken.write_text("{")
-    with pytest.raises(PolicyConfigError, match="not valid JSON"):
-        load_policy_config_file(broken)
-    empty = tmp_path / "empty.json"
-    empty.write_text("  \n")
-    assert load_policy_config_file(empty) == {}
