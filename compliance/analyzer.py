@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -143,11 +143,11 @@ class PackAnalyzer:
                 servicer = self._servicers[policy.name]
                 servicer.ConfigureStack(stack_request, None)
                 if isinstance(policy, StackValidationPolicy):
-                    response = _call(policy, "the stack", lambda: servicer.AnalyzeStack(stack_analyze_request, None))
+                    response = _call(policy, "the stack", servicer.AnalyzeStack, stack_analyze_request)
                     rows.extend(self._stack_rows(policy, level, response, stack_urn, by_urn))
                 else:
                     for resource, request in analyze_requests:
-                        response = _call(policy, resource.urn, lambda: servicer.Analyze(request, None))
+                        response = _call(policy, resource.urn, servicer.Analyze, request)
                         rows.extend(self._resource_rows(policy, level, response, resource, by_urn))
         return rows
 
@@ -179,6 +179,7 @@ class PackAnalyzer:
     def _stack_rows(self, policy: Policy, level: str, response: Any, stack_urn: str,
                     by_urn: Mapping[str, CapturedResource]) -> list[PolicyRow]:
         failures, indeterminate = _split_diagnostics(policy, response, default_urn=stack_urn)
+        failures = _attribute_unknown_urns(failures, by_urn, stack_urn)
         not_applicable = [na.reason for na in response.not_applicable if na.policy_name == policy.name]
         rows = [self._row(policy, level, Status.FAIL, "; ".join(messages), urn, by_urn)
                 for urn, messages in failures.items()]
@@ -411,9 +412,9 @@ def _stack_resource(resource: CapturedResource, by_urn: Mapping[str, CapturedRes
 
 # --- responses ---------------------------------------------------------------------------------------
 
-def _call(policy: Policy, subject: str, run: Any) -> Any:
+def _call(policy: Policy, subject: str, method: Callable[[Any, Any], Any], request: Any) -> Any:
     try:
-        return run()
+        return method(request, None)
     except Exception as error:  # noqa: BLE001 - re-raised with the policy named
         raise PolicyExecutionError(
             f"policy '{policy.name}' raised {type(error).__name__} on {subject}: {error}"
@@ -442,6 +443,15 @@ def _split_diagnostics(policy: Policy, response: Any, default_urn: str) -> tuple
             continue
         failures.setdefault(diagnostic.urn or default_urn, []).append(_strip_description(policy, diagnostic.message))
     return failures, indeterminate
+
+
+def _attribute_unknown_urns(failures: dict[str, list[str]], by_urn: Mapping[str, CapturedResource],
+                            stack_urn: str) -> dict[str, list[str]]:
+    """Like the engine, a stack violation naming no resource of the stack belongs to the root stack."""
+    attributed: dict[str, list[str]] = {}
+    for urn, messages in failures.items():
+        attributed.setdefault(urn if urn in by_urn else stack_urn, []).extend(messages)
+    return attributed
 
 
 def _in_scope(policy: Policy, resource_type: str) -> bool:

@@ -22,6 +22,7 @@ def no_trails(args, report_violation):
 
 def stack_wide(args, report_violation):
     report_violation("the whole stack is wrong")
+    report_violation("so is something elsewhere", "urn:pulumi:other::other::aws:s3/bucket:Bucket::elsewhere")
 
 def explode(args, report_violation):
     if args.resource_type == "aws:kms/key:Key":
@@ -74,11 +75,11 @@ def test_foreign_pack_rows_cover_every_resource_and_default_to_advisory(tmp_path
     assert rows_for(rows, "explode") == []  # disabled through the pack's initial_config
 
 
-def test_stack_violation_without_urn_goes_to_the_root_stack(tmp_path):
+def test_stack_violations_without_a_stack_urn_go_to_the_root_stack(tmp_path):
     pack = _write_pack(tmp_path / "pack", initial_config='{"explode": EnforcementLevel.DISABLED}')
     rows = rows_for(PackAnalyzer(pack).analyze(list(compliant_stack().values()), identity()), "stack-wide")
     assert [(row.status, row.urn, row.resource_type, row.message) for row in rows] == [
-        (Status.FAIL, STACK_URN, "pulumi:pulumi:Stack", "the whole stack is wrong")]
+        (Status.FAIL, STACK_URN, "pulumi:pulumi:Stack", "the whole stack is wrong; so is something elsewhere")]
 
 
 def test_policy_exception_propagates_with_the_policy_name(tmp_path):
