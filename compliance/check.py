@@ -17,6 +17,9 @@ from compliance.planner import Planner, StackPlan
 from compliance.project import PulumiProject, stack_tags
 
 SOURCE_PLAN = "plan"
+# A stack export by which the program declares services processed outside the home region (inside
+# the jurisdiction); reports show it, as DESIGN.md requires.
+PROCESSING_REGIONS_EXPORT = "processingRegionExceptions"
 _DISTRIBUTIONS = ("pulumi", "pulumi-aws", "pulumi-policy")
 
 
@@ -62,6 +65,14 @@ def identity_of(plan: StackPlan) -> StackIdentity:
     return StackIdentity(project=plan.project.name, stack=plan.stack, tags=stack_tags(plan.project, plan.config))
 
 
+def declared_exceptions(plan: StackPlan) -> tuple[str, ...]:
+    exceptions = plan.exports.get(PROCESSING_REGIONS_EXPORT)
+    if not isinstance(exceptions, dict) or not exceptions:
+        return ()
+    listed = ", ".join(f"{service} in {region}" for service, region in sorted(exceptions.items()))
+    return (f"declared processing-region exception(s): {listed}",)
+
+
 def report_for(plan: StackPlan, analyzer: Analyzer, versions: Mapping[str, str]) -> StackReport:
     identity = identity_of(plan)
     rows = analyzer.analyze(plan.resources, identity)
@@ -72,7 +83,7 @@ def report_for(plan: StackPlan, analyzer: Analyzer, versions: Mapping[str, str])
         resource_count=len(plan.resources),
         generated_at=utc_now(),
         versions=dict(versions),
-        notes=plan.notes,
+        notes=declared_exceptions(plan) + plan.notes,
     )
 
 

@@ -140,14 +140,14 @@ class Planner:
         target = parts[-1]
         if project != self.project.name:
             notes.add(
-                f"StackReference '{name}' names another project; offline its outputs are absent "
-                "(values read from it are unknown)"
+                f"StackReference '{name}' names another project; offline its outputs are not available "
+                "and values read from it are unknown (as in a preview)"
             )
             return None
         if target not in self._stack_names:
             notes.add(
                 f"StackReference '{name}' names stack '{target}', which has no stack file in this project; "
-                "offline its outputs are absent"
+                "values read from it are unknown"
             )
             return None
         plan = self._plans.get(target)

@@ -165,7 +165,7 @@ def run_program(
             settings.SETTINGS.root_directory = str(project.directory)
             settings.ROOT.set(None)
             loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program_file, run_name="__main__")))
-        except Exception as error:  # noqa: BLE001 - any failure of the user's program is reported as such
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - any failure of the program is reported as such
             raise ProgramFailedError(config.stack, error, traceback.format_exc()) from error
         finally:
             settings.ROOT.set(None)

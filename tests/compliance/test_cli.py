@@ -150,3 +150,6 @@ def test_shipped_stacks_pass(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([f"{s}.json" for s in stacks] + ["report.md"])
+    # Frankfurt has no Comprehend Medical: the stack's declared exception shows in its report.
+    frankfurt = _load(tmp_path / "out" / "eu-central-1.json")
+    assert any("comprehendmedical in eu-west-1" in note for note in frankfurt["notes"])

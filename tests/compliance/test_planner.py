@@ -9,7 +9,7 @@ import pytest
 
 from compliance.capture import is_secret
 from compliance.errors import CheckInputError, ProgramFailedError
-from compliance.model import CapturedResource
+from compliance.model import UNKNOWN_SENTINEL, CapturedResource
 from compliance.planner import Planner, StackPlan
 from compliance.project import load_project
 from tests.compliance.projects import FIXTURE_PROJECT, write_project
@@ -209,3 +209,24 @@ def test_encrypted_config_gets_a_secret_placeholder_and_a_note(tmp_path: Path) -
     assert is_secret(plan.exports["password"])
     assert plan.exports["size"] == 3
     assert any("sec:password" in note and "placeholder" in note for note in plan.notes)
+
+
+def test_stack_reference_outside_the_project_is_a_note_not_an_error(tmp_path: Path) -> None:
+    program = """
+        import pulumi
+        archive = pulumi.StackReference("acme/central-logging/prod")
+        pulumi.export("bucket", archive.get_output("bucketName"))
+    """
+    project = write_project(tmp_path / "ext", "ext", program, {"dev": {}})
+
+    plan = Planner(load_project(project)).plan("dev")
+
+    assert plan.exports["bucket"] == UNKNOWN_SENTINEL  # unknown, as in a preview, not a made-up value
+    assert any("acme/central-logging/prod" in note and "another project" in note for note in plan.notes)
+
+
+def test_program_calling_sys_exit_is_a_program_error(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "ex", "ex", "import sys\nsys.exit(3)\n", {"dev": {}})
+
+    with pytest.raises(ProgramFailedError, match="SystemExit"):
+        Planner(load_project(project)).plan("dev")
