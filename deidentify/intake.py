@@ -67,6 +67,8 @@ def object_refs_from_sqs_body(body: str) -> list[S3ObjectRef]:
             key = unquote_plus(record["s3"]["object"]["key"])  # S3 URL-encodes keys in events
         except (KeyError, TypeError):
             raise MalformedEventError("S3 event record lacks bucket or object key") from None
+        if key.endswith("/"):
+            continue  # a console "folder" marker, not a file
         refs.append(S3ObjectRef(bucket=bucket, key=key))
     return refs
 

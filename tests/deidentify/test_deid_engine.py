@@ -52,6 +52,10 @@ def test_sample_file_is_deidentified_without_surviving_identifiers_or_quarantine
     output = _read(result.data)
     assert surviving_values(output, originals) == set()
     assert values_in_bytes(result.data, originals, output) == set()
+    assert output.file_meta.MediaStorageSOPInstanceUID == output.SOPInstanceUID
+    assert output.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+    assert output.LongitudinalTemporalInformationModified == "REMOVED"
+    assert output.DeidentificationMethodCodeSequence[-1].CodeValue == "113100"
     for element in walk_elements(output):
         assert not element.tag.is_private
         assert element.tag.group >> 8 not in (0x50, 0x60)
