@@ -1,8 +1,7 @@
 """A mock resource monitor that records every registration the program makes.
 
-Values are kept in wire form (`google.protobuf.Struct` -> JSON-like dict): unknowns stay the
-engine's sentinel string and secrets keep their wrapper, so a registration can be turned back
-into the exact Struct the engine would send a policy pack.
+Values are kept in wire form (see `compliance.wire`), so a registration can be turned back into
+the exact Struct the engine would send a policy pack.
 """
 
 from __future__ import annotations
@@ -11,29 +10,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
-from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
 from compliance.mocks import PlanMocks
+from compliance.wire import provider_urn, struct_to_plain
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-def struct_to_plain(struct: struct_pb2.Struct | None) -> dict[str, Any]:
-    if struct is None:
-        return {}
-    return json_format.MessageToDict(struct)
-
-
-def provider_urn(reference: str) -> str | None:
-    """A provider reference is `<urn>::<id>`; match providers by URN (the id may be unknown)."""
-    return reference.rsplit("::", 1)[0] if reference else None
-
-
-def urn_type(urn: str) -> str:
-    """The resource type in a URN (the last segment of its qualified type)."""
-    return urn.split("::")[2].split("$")[-1]
 
 
 @dataclass
@@ -136,18 +118,3 @@ class CapturingMonitor(MockMonitor):
         with self._lock:
             self.captured.registered_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)
-
-
-def unwrap_secrets(value: Any) -> Any:
-    """Strip secret wrappers from a wire value (used where secretness is carried separately)."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:  # noqa: SLF001
-            return unwrap_secrets(value.get("value"))
-        return {key: unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(item) for item in value]
-    return value
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig  # noqa: SLF001

@@ -20,13 +20,13 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from compliance.wire import is_secret
+
 DEFAULT_ACCOUNT = "123456789012"
 # Used in ARNs when neither the resource, its provider nor `aws:region` names a region.
 UNSET_REGION = "region-unset"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 _UUID_NAMESPACE = uuid.UUID("6f1c3c1e-6a4f-4d59-9a53-0c2b9d1f7a10")
 
 # Services whose resources have no region (their ARNs leave the region field empty).
@@ -101,7 +101,7 @@ def _short_hash(*parts: str, length: int = 7) -> str:
 
 def _plain_string(value: Any) -> str | None:
     """A known, non-empty string, unwrapping a secret; None for unknowns and other values."""
-    if isinstance(value, Mapping) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+    if is_secret(value):
         value = value.get("value")
     if isinstance(value, str) and value and not isinstance(value, Unknown):
         return value

@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compliance.capture import CapturedRun, Registration, is_secret, unwrap_secrets
+from compliance.capture import CapturedRun, Registration
 from compliance.errors import CheckInputError, ProgramFailedError
 from compliance.mocks import PlanMocks, StackReferenceOutputs
 from compliance.model import CapturedResource
 from compliance.project import PulumiProject, StackConfig, load_stack_config
+from compliance.wire import is_secret, unwrap_secrets, wrap_secret
 
 _DEFAULT_PROVIDER_NAME = "default"
 # A program whose StackReferences keep naming new stacks is re-run once per newly planned stack;
 # this bounds it (a project has far fewer stacks).
 _MAX_RUNS_PER_STACK = 50
-_SECRET_WRAPPER_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_WRAPPER_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,9 @@ class Planner:
                 stack=stack,
                 default_region=config.values.get("aws:region"),
                 default_account=default_account,
-                resolve_stack_reference=lambda name: self._resolve_reference(stack, name, pending, notes),
+                resolve_stack_reference=lambda name, pending=pending, notes=notes: self._resolve_reference(
+                    name, pending, notes
+                ),
             )
             failure: ProgramFailedError | None = None
             captured = CapturedRun()
@@ -132,9 +133,7 @@ class Planner:
             return self._assemble(config, captured, notes)
         raise CheckInputError(f"stack '{stack}': StackReferences did not settle after {_MAX_RUNS_PER_STACK} runs")
 
-    def _resolve_reference(
-        self, current: str, name: str, pending: list[str], notes: set[str]
-    ) -> StackReferenceOutputs | None:
+    def _resolve_reference(self, name: str, pending: list[str], notes: set[str]) -> StackReferenceOutputs | None:
         parts = name.split("/")
         project = parts[-2] if len(parts) >= 2 else self.project.name
         target = parts[-1]
@@ -165,7 +164,7 @@ class Planner:
             if namespace != "aws":
                 continue
             if key in config.secret_keys:
-                inputs[name] = {_SECRET_WRAPPER_KEY: _SECRET_WRAPPER_SIG, "value": value}
+                inputs[name] = wrap_secret(value)
             else:
                 inputs[name] = value
         urn = f"urn:pulumi:{config.stack}::{self.project.name}::pulumi:providers:aws::{_DEFAULT_PROVIDER_NAME}"

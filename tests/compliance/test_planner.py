@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compliance.capture import is_secret
+from compliance.wire import is_secret
 from compliance.errors import CheckInputError, ProgramFailedError
 from compliance.model import UNKNOWN_SENTINEL, CapturedResource
 from compliance.planner import Planner, StackPlan
