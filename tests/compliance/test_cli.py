@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from compliance.model import SCHEMA_VERSION
 from tests.compliance.projects import FIXTURE_PROJECT, REPO_ROOT, run_cli
 
@@ -153,3 +155,20 @@ def test_shipped_stacks_pass(tmp_path: Path) -> None:
     # Frankfurt has no Comprehend Medical: the stack's declared exception shows in its report.
     frankfurt = _load(tmp_path / "out" / "eu-central-1.json")
     assert any("comprehendmedical in eu-west-1" in note for note in frankfurt["notes"])
+
+
+def test_missing_policy_pack_and_unreadable_policy_config_are_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compliance.cli import main
+
+    no_pack = main(["check", "--project", str(FIXTURE_PROJECT), "--policy-pack", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert no_pack == 2
+    assert f"{tmp_path} is not a policy pack directory" in capsys.readouterr().err
+
+    config = tmp_path / "config.json"
+    config.write_text("{not json", encoding="utf-8")
+    bad_json = main(["check", "--project", str(FIXTURE_PROJECT), "--policy-config", str(config), "--out", str(tmp_path / "o")])
+    assert bad_json == 2
+    assert f"policy config {config} is not valid JSON (line 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
