@@ -57,9 +57,11 @@ def _is_protected(file: Path, protected: tuple[Path, ...]) -> bool:
     return any(_is_under(file, directory) for directory in protected)
 
 
-def _evict_foreign_modules(program_dir: Path, protected: tuple[Path, ...]) -> None:
+def _evict_foreign_modules(program_dir: Path, protected: tuple[Path, ...]) -> dict[str, object]:
     """Before a run: drop modules this program would import by name but that were loaded from
-    elsewhere (another project's `components`), so the program gets its own."""
+    elsewhere (another project's `components`), so the program gets its own. Returns them, so
+    they can be put back after the run for the code that imported them."""
+    evicted: dict[str, object] = {}
     top_level = {entry.stem if entry.suffix == ".py" else entry.name for entry in program_dir.iterdir()}
     top_level = {name for name in top_level if name.isidentifier() and not name.startswith("__")}
     for name, module in list(sys.modules.items()):
@@ -67,7 +69,8 @@ def _evict_foreign_modules(program_dir: Path, protected: tuple[Path, ...]) -> No
         if file is None or _is_protected(file, protected) or _is_under(file, program_dir):
             continue
         if name.split(".")[0] in top_level:
-            del sys.modules[name]
+            evicted[name] = sys.modules.pop(name)
+    return evicted
 
 
 def _evict_modules_loaded_by_run(
@@ -92,7 +95,7 @@ def _program_process_state(program_dir: Path, protected: tuple[Path, ...]) -> It
     }
     saved_cwd = os.getcwd()
     saved_path = list(sys.path)
-    _evict_foreign_modules(program_dir, protected)
+    evicted = _evict_foreign_modules(program_dir, protected)
     loaded_before = set(sys.modules)
     for key in saved_env:
         del os.environ[key]
@@ -107,6 +110,7 @@ def _program_process_state(program_dir: Path, protected: tuple[Path, ...]) -> It
             del os.environ[key]
         os.environ.update(saved_env)
         _evict_modules_loaded_by_run(program_dir, loaded_before, protected)
+        sys.modules.update(evicted)
 
 
 def _shutdown_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -114,3 +114,14 @@ def test_bad_stack_config_stops_the_program_naming_the_key(project_copy: Path):
         Planner(load_project(project_copy)).plan("eu-central-1")
     message = str(caught.value)
     assert "stacks/Pulumi.eu-central-1.yaml: config key 'trial-imaging:processingRegions'" in message
+
+
+def test_planning_a_copy_of_the_project_leaves_this_process_modules_in_place(project_copy: Path):
+    import sys
+
+    import components.settings as settings_before
+    import deidentify.errors as errors_before
+
+    Planner(load_project(project_copy)).plan("audit-eu")
+    assert sys.modules["components.settings"] is settings_before
+    assert sys.modules["deidentify.errors"] is errors_before
