@@ -86,14 +86,9 @@ class AuditArchive(pulumi.ComponentResource):
                 kms_key_arn=self.key.arn,
                 tags=settings.tags("log"),
                 access_log_bucket=None,
-                extra_policy_statements=[{
-                    "Sid": "S3ServerAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{log_bucket_name}/*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": settings.account_id}},
-                }],
+                extra_policy_statements=[
+                    policy_documents.server_access_log_delivery(log_bucket_name, settings.account_id)
+                ],
             ),
             opts=child,
         )

@@ -19,26 +19,29 @@ def document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def deny_insecure_transport(bucket_arn: pulumi.Input[str]) -> Statement:
+def tls_only(bucket_arn: pulumi.Input[str]) -> list[Statement]:
     """ENC-02: refuse every request that is not TLS, and TLS older than 1.2."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    everything = [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")]
+    conditions = {
+        "DenyInsecureTransport": {"Bool": {"aws:SecureTransport": "false"}},
+        "DenyTlsBelow12": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
     }
+    return [
+        {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": everything,
+         "Condition": condition}
+        for sid, condition in conditions.items()
+    ]
 
 
-def deny_old_tls(bucket_arn: pulumi.Input[str]) -> Statement:
+def server_access_log_delivery(bucket_name: str, account_id: str) -> Statement:
+    """Lets S3's logging service write server access logs from this account's buckets."""
     return {
-        "Sid": "DenyTlsBelow12",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket_name}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
 

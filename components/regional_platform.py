@@ -188,14 +188,9 @@ class RegionalPlatform(pulumi.ComponentResource):
                 tags=settings.tags("log"),
                 # Logging the log bucket into itself would loop; its reads are in CloudTrail.
                 access_log_bucket=None,
-                extra_policy_statements=[{
-                    "Sid": "S3ServerAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{bucket_name}/*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": settings.account_id}},
-                }],
+                extra_policy_statements=[
+                    policy_documents.server_access_log_delivery(bucket_name, settings.account_id)
+                ],
             ),
             opts=opts,
         )

@@ -91,8 +91,7 @@ class SecureBucket(pulumi.ComponentResource):
             f"{name}-policy",
             bucket=self.bucket.id,
             policy=policy_documents.document([
-                policy_documents.deny_insecure_transport(self.bucket.arn),
-                policy_documents.deny_old_tls(self.bucket.arn),
+                *policy_documents.tls_only(self.bucket.arn),
                 *args.extra_policy_statements,
             ]),
             # S3 rejects a bucket policy while the public-access block is still being applied.

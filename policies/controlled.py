@@ -8,55 +8,31 @@ subclasses run exactly like the base classes. The offline analyzer reads `contro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyComplianceFramework,
-    PolicyConfigSchema,
-    ResourceValidation,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidation,
-    StackValidationPolicy,
-)
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+# Every policy of this pack must say how bad a failure is, which clause it serves and how to fix
+# it (control OPS-02); the SDK itself leaves these optional.
+REQUIRED_METADATA = ("severity", "framework", "remediation_steps", "url")
+
+
+def _with_required_metadata(policy: dict[str, Any]) -> dict[str, Any]:
+    missing = [key for key in REQUIRED_METADATA if policy.get(key) is None]
+    if missing:
+        raise TypeError(f"policy {policy.get('name')!r} lacks {', '.join(missing)}")
+    return {**policy, "tags": list(policy.get("tags", ()))}
 
 
 class ControlledResourcePolicy(ResourceValidationPolicy):
     """A resource policy that names the controls it implements and the types it applies to.
 
-    `resource_types` are type tokens or `fnmatch` patterns (`aws:*`).
+    `resource_types` are type tokens or `fnmatch` patterns (`aws:*`). The other keyword
+    arguments are `ResourceValidationPolicy`'s; `REQUIRED_METADATA` must be among them.
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        description: str,
-        validate: ResourceValidation,
-        control_ids: Sequence[str],
-        resource_types: Sequence[str],
-        severity: Severity,
-        framework: PolicyComplianceFramework,
-        remediation_steps: str,
-        url: str,
-        tags: Sequence[str] = (),
-        display_name: str | None = None,
-        config_schema: PolicyConfigSchema | None = None,
-        enforcement_level: EnforcementLevel | None = None,
-    ) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            display_name=display_name,
-            severity=severity,
-            framework=framework,
-            tags=list(tags),
-            remediation_steps=remediation_steps,
-            url=url,
-        )
+    def __init__(self, *, control_ids: Sequence[str], resource_types: Sequence[str], **policy: Any) -> None:
+        super().__init__(**_with_required_metadata(policy))
         self.control_ids: tuple[str, ...] = tuple(control_ids)
         self.resource_types: tuple[str, ...] = tuple(resource_types)
 
@@ -68,35 +44,7 @@ class ControlledStackPolicy(StackValidationPolicy):
     not-applicable rather than a silent pass.
     """
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        description: str,
-        validate: StackValidation,
-        control_ids: Sequence[str],
-        resource_types: Sequence[str],
-        severity: Severity,
-        framework: PolicyComplianceFramework,
-        remediation_steps: str,
-        url: str,
-        tags: Sequence[str] = (),
-        display_name: str | None = None,
-        config_schema: PolicyConfigSchema | None = None,
-        enforcement_level: EnforcementLevel | None = None,
-    ) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement_level,
-            config_schema=config_schema,
-            display_name=display_name,
-            severity=severity,
-            framework=framework,
-            tags=list(tags),
-            remediation_steps=remediation_steps,
-            url=url,
-        )
+    def __init__(self, *, control_ids: Sequence[str], resource_types: Sequence[str], **policy: Any) -> None:
+        super().__init__(**_with_required_metadata(policy))
         self.control_ids: tuple[str, ...] = tuple(control_ids)
         self.resource_types: tuple[str, ...] = tuple(resource_types)

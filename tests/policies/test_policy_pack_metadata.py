@@ -52,3 +52,16 @@ def test_policy_lives_in_its_service_module(policy):
     parts = owners[0].__name__.split(".")
     assert parts[1] == match["service"]
     assert Path(owners[0].__file__).stem.split("_")[0] == match["verb"]
+
+
+def test_a_policy_without_required_metadata_is_refused():
+    with pytest.raises(TypeError, match="lacks severity, framework"):
+        ControlledResourcePolicy(
+            name="aws-s3-bucket-missing-metadata",
+            description="A policy that names no severity or framework.",
+            validate=lambda args, report_violation: None,
+            control_ids=("ENC-01",),
+            resource_types=("aws:s3/bucket:Bucket",),
+            remediation_steps="None.",
+            url="https://example.invalid/",
+        )
