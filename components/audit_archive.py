@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from components import naming, policy_documents
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.regions import JURISDICTION_REGIONS
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket_args
 from components.settings import AuditSettings
 
 
@@ -81,15 +81,7 @@ class AuditArchive(pulumi.ComponentResource):
         )
         self.access_log_bucket = SecureBucket(
             f"{name}-access-logs",
-            SecureBucketArgs(
-                bucket_name=log_bucket_name,
-                kms_key_arn=self.key.arn,
-                tags=settings.tags("log"),
-                access_log_bucket=None,
-                extra_policy_statements=[
-                    policy_documents.server_access_log_delivery(log_bucket_name, settings.account_id)
-                ],
-            ),
+            access_log_bucket_args(log_bucket_name, self.key.arn, settings.account_id, settings.tags("log")),
             opts=child,
         )
 

@@ -14,7 +14,7 @@ from components.deid_function import DeidFunction, DeidFunctionArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.intake_queue import IntakeQueue, IntakeQueueArgs
 from components.regions import DEID_SERVICES
-from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs, access_log_bucket_args
 from components.settings import RegionalSettings
 
 import pulumi_aws as aws
@@ -182,16 +182,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         bucket_name = naming.bucket_name(settings.trial_id, settings.region, "access-logs", settings.account_id)
         return SecureBucket(
             f"{name}-access-logs",
-            SecureBucketArgs(
-                bucket_name=bucket_name,
-                kms_key_arn=self.raw_key.arn,
-                tags=settings.tags("log"),
-                # Logging the log bucket into itself would loop; its reads are in CloudTrail.
-                access_log_bucket=None,
-                extra_policy_statements=[
-                    policy_documents.server_access_log_delivery(bucket_name, settings.account_id)
-                ],
-            ),
+            access_log_bucket_args(bucket_name, self.raw_key.arn, settings.account_id, settings.tags("log")),
             opts=opts,
         )
 

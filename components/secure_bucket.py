@@ -27,6 +27,20 @@ class SecureBucketArgs:
     extra_policy_statements: Sequence[Statement] = field(default_factory=list)
 
 
+def access_log_bucket_args(
+    bucket_name: str, kms_key_arn: pulumi.Input[str], account_id: str, tags: dict[str, str]
+) -> SecureBucketArgs:
+    """A bucket that receives S3 server access logs from this account's buckets."""
+    return SecureBucketArgs(
+        bucket_name=bucket_name,
+        kms_key_arn=kms_key_arn,
+        tags=tags,
+        # Logging the log bucket into itself would loop; its reads are in CloudTrail.
+        access_log_bucket=None,
+        extra_policy_statements=[policy_documents.server_access_log_delivery(bucket_name, account_id)],
+    )
+
+
 class SecureBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     name: pulumi.Output[str]
