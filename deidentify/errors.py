@@ -39,6 +39,12 @@ class MissingIdentifierError(DeidentificationError):
     reason = "missing-instance-uid"
 
 
+class BurnedInTextError(DeidentificationError):
+    """Burned-in text is suspected in the pixels and could not be cleaned with confidence."""
+
+    reason = "burned-in-text"
+
+
 class ProfileError(ValueError):
     """The rules data file is malformed; raised when the profile loads, never per object."""
 

@@ -13,6 +13,10 @@ import hmac
 MINIMUM_KEY_BYTES = 32
 UID_ROOT = "2.25."
 PSEUDONYM_PREFIX = "SUBJ-"
+# Date offsets: always into the past (never a future date), at least a year (so a shifted
+# date is not the original give or take a few days) and at most ten years.
+DATE_OFFSET_MIN_DAYS = -3650
+DATE_OFFSET_MAX_DAYS = -365
 
 
 class KeyedMapper:
@@ -40,6 +44,16 @@ class KeyedMapper:
     def patient_pseudonym(self, patient_identity: str) -> str:
         """A pseudonym such as 'SUBJ-3F9A0C1D2E4B5A69' for a normalised patient identity."""
         return PSEUDONYM_PREFIX + self._digest("patient", patient_identity).hex()[:16].upper()
+
+    def date_offset_days(self, patient_identity: str) -> int:
+        """The patient's keyed date shift: a whole number of days in [-3650, -365].
+
+        One offset per patient keeps every interval between that patient's dates; another
+        patient (or another key) gets an unrelated offset.
+        """
+        span = DATE_OFFSET_MAX_DAYS - DATE_OFFSET_MIN_DAYS + 1
+        draw = int.from_bytes(self._digest("date-offset", patient_identity)[:8], "big")
+        return DATE_OFFSET_MIN_DAYS + draw % span
 
     def reference(self, text: str) -> str:
         """A short opaque reference to a name (e.g. an object key) for logs."""
