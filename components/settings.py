@@ -6,10 +6,11 @@ before a single resource is registered.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pulumi
 
@@ -17,6 +18,14 @@ from components import regions
 
 PROJECT = "trial-imaging"
 KINDS = ("regional", "audit")
+
+# Every key this program reads from its own namespace (each is declared in Pulumi.yaml). Any
+# other key in the namespace is a typo that would otherwise silently fall back to a default.
+KNOWN_KEYS = (
+    "kind", "trialId", "jurisdiction", "auditStack", "logRetentionDays", "processingRegions",
+    "recordGlobalEvents", "deidMemoryMb", "deidTimeoutSeconds", "deidBatchSize",
+    "deidReservedConcurrency", "intakeMaxReceiveCount", "workloadAccountIds", "archiveRetentionDays",
+)
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -104,12 +113,27 @@ def load_settings() -> RegionalSettings | AuditSettings:
         namespace, name = key.split(":", 1)
         return pulumi.Config(namespace).get(name)
 
-    return parse_settings(pulumi.get_stack(), lookup)
+    present = tuple(pulumi.runtime.config.CONFIG.get())
+    return parse_settings(pulumi.get_stack(), lookup, present)
 
 
-def parse_settings(stack: str, lookup: Callable[[str], str | None]) -> RegionalSettings | AuditSettings:
-    """Validate settings given `lookup('<namespace>:<key>')` returning the raw config string."""
+def parse_settings(
+    stack: str, lookup: Callable[[str], str | None], present_keys: Iterable[str] = ()
+) -> RegionalSettings | AuditSettings:
+    """Validate settings given `lookup('<namespace>:<key>')` returning the raw config string,
+    and the names of every config key the stack sets (`present_keys`)."""
+    _refuse_unknown_keys(stack, present_keys)
     return _Reader(stack, lookup).read()
+
+
+def _refuse_unknown_keys(stack: str, present_keys: Iterable[str]) -> None:
+    for key in sorted(present_keys):
+        namespace, _, name = key.partition(":")
+        if namespace != PROJECT or name in KNOWN_KEYS:
+            continue
+        close = difflib.get_close_matches(name, KNOWN_KEYS, n=1)
+        hint = f"did you mean '{PROJECT}:{close[0]}'?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
+        raise SettingsError(key, f"is not a setting of this program; {hint}", stack)
 
 
 class _Namespace:

@@ -125,3 +125,15 @@ def test_planning_a_copy_of_the_project_leaves_this_process_modules_in_place(pro
     Planner(load_project(project_copy)).plan("audit-eu")
     assert sys.modules["components.settings"] is settings_before
     assert sys.modules["deidentify.errors"] is errors_before
+
+
+def test_a_misspelled_key_in_a_stack_file_stops_the_program(project_copy: Path):
+    stack_file = project_copy / "stacks" / "Pulumi.us-east-1.yaml"
+    config = yaml.safe_load(stack_file.read_text())
+    config["config"]["trial-imaging:recordGlobalEvent"] = True
+    stack_file.write_text(yaml.safe_dump(config))
+
+    with pytest.raises(CheckInputError) as caught:
+        Planner(load_project(project_copy)).plan("us-east-1")
+    assert "config key 'trial-imaging:recordGlobalEvent' is not a setting" in str(caught.value)
+    assert "did you mean 'trial-imaging:recordGlobalEvents'?" in str(caught.value)

@@ -145,3 +145,23 @@ def test_shipped_stacks_are_valid(path):
     if settings.kind == "regional":
         assert settings.region == stack, "a regional stack is named after its region"
         assert settings.audit_stack.endswith(f"/audit-{settings.jurisdiction}")
+
+
+def test_misspelled_key_is_refused_with_a_suggestion():
+    with pytest.raises(SettingsError) as caught:
+        parse_settings("eu-west-1", REGIONAL.get, [*REGIONAL, "trial-imaging:logRetentionDay"])
+    assert caught.value.key == "trial-imaging:logRetentionDay"
+    assert "did you mean 'trial-imaging:logRetentionDays'?" in str(caught.value)
+
+
+def test_keys_of_other_namespaces_are_not_ours_to_judge():
+    settings = parse_settings("eu-west-1", REGIONAL.get, [*REGIONAL, "aws:profile", "pulumi:tags"])
+    assert settings.region == "eu-west-1"
+
+
+def test_known_keys_are_exactly_those_declared_in_pulumi_yaml():
+    from components.settings import KNOWN_KEYS
+
+    declared = yaml.safe_load((STACKS.parent / "Pulumi.yaml").read_text())["config"]
+    assert sorted(declared) == sorted(KNOWN_KEYS)
+    assert all(entry.get("description") for entry in declared.values())
