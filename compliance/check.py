@@ -73,7 +73,12 @@ def declared_exceptions(plan: StackPlan) -> tuple[str, ...]:
     return (f"declared processing-region exception(s): {listed}",)
 
 
-def report_for(plan: StackPlan, analyzer: Analyzer, versions: Mapping[str, str]) -> StackReport:
+def report_for(
+    plan: StackPlan,
+    analyzer: Analyzer,
+    versions: Mapping[str, str],
+    policy_config: Mapping[str, Any] | None = None,
+) -> StackReport:
     identity = identity_of(plan)
     rows = analyzer.analyze(plan.resources, identity)
     return StackReport(
@@ -84,6 +89,7 @@ def report_for(plan: StackPlan, analyzer: Analyzer, versions: Mapping[str, str])
         generated_at=utc_now(),
         versions=dict(versions),
         notes=declared_exceptions(plan) + plan.notes,
+        policy_config=dict(policy_config or {}),
     )
 
 
@@ -109,6 +115,7 @@ def check_stacks(
     analyzer: Analyzer,
     *,
     protected_dirs: tuple[Path, ...] = (),
+    policy_config: Mapping[str, Any] | None = None,
     on_stack_start: Callable[[str], Any] | None = None,
     on_stack_done: Callable[[str, StackReport | StackFailure], Any] | None = None,
 ) -> CheckOutcome:
@@ -130,7 +137,7 @@ def check_stacks(
             result = StackFailure(stack, str(error))
         else:
             try:
-                result = report_for(plan, analyzer, versions)
+                result = report_for(plan, analyzer, versions, policy_config)
             except CheckInputError as error:
                 result = StackFailure(stack, f"stack '{stack}': {error}")
             except Exception as error:  # noqa: BLE001 - a policy that crashes must not pass silently

@@ -7,6 +7,7 @@ Exit status: 0 no mandatory policy violated, 1 a mandatory policy violated in so
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -94,6 +95,15 @@ def _write_reports(out_dir: Path, outcome: CheckOutcome) -> None:
     write_atomic(out_dir / MARKDOWN_REPORT, render_markdown(outcome.reports, unplanned))
 
 
+def _policy_config_record(path: Path | None, analyzer: PackAnalyzer) -> dict[str, Any]:
+    """What the reports say about the policy config in effect."""
+    record: dict[str, Any] = {"source": str(path) if path is not None else "pack defaults"}
+    if path is not None:
+        record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    record["levels"] = {policy.name: analyzer.enforcement_level(policy.name) for policy in analyzer.policies}
+    return record
+
+
 def _print_error(console: Console, message: str) -> None:
     # Text, not markup: messages quote YAML and paths, which may contain [brackets].
     console.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
@@ -104,6 +114,7 @@ def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         project = load_project(args.project)
         stacks = select_stacks(project, args.stacks)
         analyzer = _load_analyzer(args.policy_pack, _load_policy_config(args.policy_config))
+        policy_config = _policy_config_record(args.policy_config, analyzer)
     except CheckInputError as error:
         _print_error(err, str(error))
         return EXIT_BAD_INPUT
@@ -133,6 +144,7 @@ def run_check(args: argparse.Namespace, out: Console, err: Console) -> int:
             stacks,
             analyzer,
             protected_dirs=(args.policy_pack.resolve(),),
+            policy_config=policy_config,
             on_stack_start=started,
             on_stack_done=done,
         )

@@ -89,6 +89,10 @@ class StackReport:
     generated_at: str  # ISO 8601 UTC
     versions: dict[str, str] = field(default_factory=dict)  # tool, pack, pulumi, pulumi-aws ...
     notes: tuple[str, ...] = ()  # e.g. declared processing-region exceptions
+    # Which policy config the run used: {"source": path | "pack defaults", "sha256": ...,
+    # "levels": {policy: enforcement level}}, so a PASS under advisory levels is never mistaken
+    # for a PASS under mandatory ones.
+    policy_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -42,6 +42,7 @@ def report_to_json(report: StackReport) -> dict[str, Any]:
         "generatedAt": report.generated_at,
         "result": summary.result,
         "notes": list(report.notes),
+        "policyConfig": report.policy_config,
         "summary": {
             "resources": summary.resources,
             "rows": summary.rows,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from compliance.model import PolicyRow, StackReport, Status
@@ -49,6 +50,25 @@ def _row_table(entries: Sequence[tuple[str, PolicyRow]], with_level: bool = True
     return lines
 
 
+def _policy_config_lines(reports: Sequence[StackReport]) -> list[str]:
+    config = next((report.policy_config for report in reports if report.policy_config), None)
+    if not config:
+        return []
+    levels = Counter(config.get("levels", {}).values())
+    counted = ", ".join(f"{count} {level}" for level, count in sorted(levels.items()))
+    source = config.get("source", "pack defaults")
+    digest = f" (sha256 `{config['sha256'][:12]}`)" if "sha256" in config else ""
+    lines = [f"Policy config: `{_cell(source)}`{digest}; enforcement levels: {counted}.", ""]
+    relaxed = sum(count for level, count in levels.items() if level not in ("mandatory", "remediate"))
+    if relaxed:
+        lines += [
+            f"> **Note:** {relaxed} polic{'y is' if relaxed == 1 else 'ies are'} not mandatory under this "
+            "config: their failures are reported but do not fail the check.",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(reports: Sequence[StackReport], unplanned: Mapping[str, str] | None = None) -> str:
     """The PR summary. `unplanned` maps stacks that could not be planned to the reason."""
     unplanned = dict(unplanned or {})
@@ -63,6 +83,7 @@ def render_markdown(reports: Sequence[StackReport], unplanned: Mapping[str, str]
     else:
         overall = f"**PASS**: no mandatory policy violated in {len(summaries)} stack(s)"
     lines += [overall, ""]
+    lines += _policy_config_lines(reports)
     lines += [_result_line(summary) for summary in summaries]
     lines += [f"- `{stack}`: **NOT PLANNED**: {_cell(reason)}" for stack, reason in unplanned.items()]
     lines.append("")

@@ -142,6 +142,24 @@ def test_policy_config_can_make_the_violation_advisory(tmp_path: Path) -> None:
     report = _load(tmp_path / "out" / "sse-s3.json")
     assert report["summary"]["advisoryFailures"] == 1
     assert report["summary"]["blocking"] == 0
+    # The reports say which config made the failure advisory, so this PASS is never mistaken
+    # for a PASS under the pack's mandatory levels.
+    assert report["policyConfig"]["source"] == str(config)
+    assert report["policyConfig"]["levels"][ENC_01_POLICY] == "advisory"
+    assert len(report["policyConfig"]["sha256"]) == 64
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "1 policy is not mandatory under this config" in markdown
+
+
+def test_reports_record_pack_default_levels_without_policy_config(tmp_path: Path) -> None:
+    result = run_cli("check", "compliant", "--project", str(FIXTURE_PROJECT), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    config = _load(tmp_path / "out" / "compliant.json")["policyConfig"]
+    assert config["source"] == "pack defaults" and "sha256" not in config
+    assert set(config["levels"].values()) == {"mandatory"}
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "Policy config: `pack defaults`" in markdown and "not mandatory" not in markdown
 
 
 def test_shipped_stacks_pass(tmp_path: Path) -> None:
