@@ -50,8 +50,8 @@ aws_kms_key_enable_key_rotation = ControlledResourcePolicy(
     framework=part_11("11.30"),
     tags=[clause(GDPR, "Art. 25"), clause(GDPR, "Art. 30")],
     remediation_steps=(
-        "Set enable_key_rotation=True on the aws.kms.Key and leave rotation_period_in_days unset (365) or at "
-        "most the configured maximum."
+        "Set enable_key_rotation=True on the aws.kms.Key and set rotation_period_in_days to at most the "
+        "configured maximum (policy config maxRotationPeriodInDays, default 365; AWS rotates yearly when unset)."
     ),
     url="https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html",
     config_schema=PolicyConfigSchema(
