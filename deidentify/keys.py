@@ -53,7 +53,8 @@ def key_from_secrets_manager(secret_arn: str, client: Any) -> bytes:
     if response.get("SecretBinary") is not None:
         key = bytes(response["SecretBinary"])
     else:
-        key = str(response.get("SecretString") or "").encode("utf-8")
+        # Stripped like a key file, so a secret set from the trial's key file gives the same key.
+        key = str(response.get("SecretString") or "").encode("utf-8").rstrip(b"\r\n")
     return _checked(key, "the Secrets Manager secret")
 
 
