@@ -16,6 +16,8 @@ from components import policy_documents
 
 HANDLER = "deidentify.handler.lambda_handler"
 RUNTIME = "python3.12"
+# Linkage records (original identifiers -> pseudonyms) stay on the raw side, in the quarantine bucket.
+LINKAGE_PREFIX = "linkage/"
 
 
 @dataclass
@@ -38,6 +40,8 @@ class DeidFunctionArgs:
     reserved_concurrency: int
     # Where the function calls each de-identification service (botocore name -> region).
     service_regions: dict[str, str]
+    profile_options: tuple[str, ...]
+    pixel_backend: str
     tags: dict[str, str]
 
 
@@ -104,6 +108,10 @@ class DeidFunction(pulumi.ComponentResource):
                 "DEID_KEY_SECRET_ARN": self.key_secret.arn,
                 "DEID_COMPREHEND_MEDICAL_REGION": args.service_regions["comprehendmedical"],
                 "DEID_REKOGNITION_REGION": args.service_regions["rekognition"],
+                "DEID_PROFILE_OPTIONS": ",".join(args.profile_options),
+                "DEID_PIXEL_BACKEND": args.pixel_backend,
+                "DEID_TEXT_BACKEND": "comprehendmedical",
+                "DEID_LINKAGE_PREFIX": LINKAGE_PREFIX,
                 "POWERTOOLS_SERVICE_NAME": "deidentify",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             }),
@@ -125,6 +133,23 @@ class DeidFunction(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"functionArn": self.function.arn, "keySecretArn": self.key_secret.arn})
+
+    def _detector_statements(self, args: DeidFunctionArgs) -> list[policy_documents.Statement]:
+        """PHI detection calls. Neither API has resource ARNs, so the requested region is the
+        only pin (RES-08): the home region or the declared in-jurisdiction exception."""
+        detectors = [("DetectTextPhi", "comprehendmedical", "comprehendmedical:DetectPHI")]
+        if args.pixel_backend == "rekognition":
+            detectors.append(("DetectBurnedInText", "rekognition", "rekognition:DetectText"))
+        return [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": [action],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": args.service_regions[service]}},
+            }
+            for sid, service, action in detectors
+        ]
 
     def _statements(self, args: DeidFunctionArgs) -> list[policy_documents.Statement]:
         objects = lambda arn: pulumi.Output.concat(arn, "/*")  # noqa: E731
@@ -173,6 +198,7 @@ class DeidFunction(pulumi.ComponentResource):
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                 "Resource": args.deid_key_arn,
             },
+            *self._detector_statements(args),
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",

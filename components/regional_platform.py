@@ -108,6 +108,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                 batch_size=settings.deid.batch_size,
                 reserved_concurrency=settings.deid.reserved_concurrency,
                 service_regions={s: settings.processing_region(s) for s in DEID_SERVICES},
+                profile_options=settings.deid.profile_options,
+                pixel_backend=settings.deid.pixel_backend,
                 tags=settings.tags("phi"),
             ),
             opts=child,

@@ -25,7 +25,19 @@ KNOWN_KEYS = (
     "kind", "trialId", "jurisdiction", "auditStack", "logRetentionDays", "processingRegions",
     "recordGlobalEvents", "deidMemoryMb", "deidTimeoutSeconds", "deidBatchSize",
     "deidReservedConcurrency", "intakeMaxReceiveCount", "workloadAccountIds", "archiveRetentionDays",
+    "deidOptions", "pixelBackend",
 )
+
+# DICOM PS3.15 Annex E options a trial may select (deidentify/profiles/ holds their rules).
+PROFILE_OPTIONS = (
+    "retain-longitudinal-modified-dates", "retain-patient-characteristics", "retain-device-identity",
+    "retain-safe-private", "retain-uids", "clean-descriptors", "clean-structured-content",
+    "clean-graphics",
+)
+DEFAULT_PROFILE_OPTIONS = ("retain-longitudinal-modified-dates",)
+# How the Lambda finds burned-in text: Amazon Rekognition, device signatures only, or not at all
+# (then every image suspected of burned-in text is quarantined).
+PIXEL_BACKENDS = ("rekognition", "signatures", "none")
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -58,6 +70,8 @@ class DeidFunctionSettings:
     batch_size: int = 5
     reserved_concurrency: int = 10
     max_receive_count: int = 5
+    profile_options: tuple[str, ...] = DEFAULT_PROFILE_OPTIONS
+    pixel_backend: str = "rekognition"
 
 
 @dataclass(frozen=True)
@@ -219,6 +233,8 @@ class _Reader:
                 "deidReservedConcurrency", DeidFunctionSettings.reserved_concurrency, 1, 1000
             ),
             max_receive_count=self._int("intakeMaxReceiveCount", DeidFunctionSettings.max_receive_count, 1, 1000),
+            profile_options=self._profile_options(),
+            pixel_backend=self._choice("pixelBackend", PIXEL_BACKENDS, "rekognition"),
         )
         return RegionalSettings(
             **common,
@@ -274,7 +290,29 @@ class _Reader:
                 raise self.fail(key, f"is missing: {home} does not offer {display}; {hint}")
         return resolved
 
+    def _profile_options(self) -> tuple[str, ...]:
+        key = f"{PROJECT}:deidOptions"
+        raw = self.config.get("deidOptions")
+        if raw is None:
+            return DEFAULT_PROFILE_OPTIONS
+        try:
+            options = json.loads(raw)
+        except json.JSONDecodeError:
+            raise self.fail(key, "must be a list of option names") from None
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            raise self.fail(key, "must be a list of option names")
+        unknown = [o for o in options if o not in PROFILE_OPTIONS]
+        if unknown:
+            raise self.fail(key, f"names unknown option(s) {', '.join(unknown)}; known: {', '.join(PROFILE_OPTIONS)}")
+        return tuple(dict.fromkeys(options))
+
     # -- typed getters ------------------------------------------------------------------------
+
+    def _choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.config.get(name) or default
+        if value not in allowed:
+            raise self.fail(f"{PROJECT}:{name}", f"must be one of {', '.join(allowed)}, not '{value}'")
+        return value
 
     def _require(self, name: str) -> str:
         value = self.config.get(name)

@@ -210,3 +210,26 @@ def test_trail_records_management_and_data_events_on_every_phi_bucket(plan_of):
         f"arn:aws:s3:::{bucket_name('eu-west-1', role)}/" for role in ("raw", "quarantine", "deidentified")
     }
     assert not any(f["field"] == "readOnly" for f in data["fieldSelectors"]), "reads and writes both"
+
+
+@pytest.mark.parametrize(("stack", "comprehend", "rekognition"),
+                         [("eu-west-1", "eu-west-1", "eu-west-1"), ("eu-central-1", "eu-west-1", "eu-central-1")])
+def test_detector_calls_are_pinned_to_their_processing_region(plan_of, stack, comprehend, rekognition):
+    statements = policy_statements(
+        plan_of(stack).one("aws:iam/rolePolicy:RolePolicy", "platform-deid-permissions").inputs["policy"]
+    )
+    pinned = {
+        action: s["Condition"]["StringEquals"]["aws:RequestedRegion"]
+        for s in statements for action in as_list(s["Action"])
+        if action.startswith(("comprehendmedical:", "rekognition:"))
+    }
+    assert pinned == {"comprehendmedical:DetectPHI": comprehend, "rekognition:DetectText": rekognition}
+
+
+def test_lambda_is_told_its_profile_options_and_detectors(plan_of):
+    env = plan_of("eu-west-1").one("aws:lambda/function:Function", "platform-deid").inputs["environment"]
+    variables = env["variables"]
+    assert variables["DEID_PROFILE_OPTIONS"] == "retain-longitudinal-modified-dates"
+    assert variables["DEID_PIXEL_BACKEND"] == "rekognition"
+    assert variables["DEID_TEXT_BACKEND"] == "comprehendmedical"
+    assert variables["DEID_LINKAGE_PREFIX"] == "linkage/"

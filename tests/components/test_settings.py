@@ -165,3 +165,29 @@ def test_known_keys_are_exactly_those_declared_in_pulumi_yaml():
     declared = yaml.safe_load((STACKS.parent / "Pulumi.yaml").read_text())["config"]
     assert sorted(declared) == sorted(KNOWN_KEYS)
     assert all(entry.get("description") for entry in declared.values())
+
+
+def test_profile_options_and_pixel_backend():
+    settings = parse({
+        **REGIONAL,
+        "trial-imaging:deidOptions": '["retain-uids", "clean-descriptors", "retain-uids"]',
+        "trial-imaging:pixelBackend": "signatures",
+    })
+    assert settings.deid.profile_options == ("retain-uids", "clean-descriptors")
+    assert settings.deid.pixel_backend == "signatures"
+    defaults = parse(REGIONAL).deid
+    assert defaults.profile_options == ("retain-longitudinal-modified-dates",)
+    assert defaults.pixel_backend == "rekognition"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("trial-imaging:deidOptions", '["retain-everything"]', "unknown option(s) retain-everything"),
+        ("trial-imaging:deidOptions", '"retain-uids"', "list of option names"),
+        ("trial-imaging:pixelBackend", "tesseract", "must be one of rekognition, signatures, none"),
+    ],
+)
+def test_bad_deidentification_choices(key, value, problem):
+    error = error_for({**REGIONAL, key: value})
+    assert error.key == key and problem in str(error)
