@@ -1,9 +1,14 @@
 """Writes what was done into the object: PS3.15 E.1.1 de-identification attributes.
 
-Patient Identity Removed = YES asserts identity is gone from attributes AND pixels. This
-version cleans headers only, so YES is written only when the object has no pixel data, or
-when the sender itself declared Burned In Annotation = NO (the rule of deid-notes 1.4).
-An absent Burned In Annotation is never trusted. Burned In Annotation is never set here.
+Patient Identity Removed = YES asserts identity is gone from attributes AND pixels. Without
+a pixel pass YES is written only when the object has no pixel data, or when the sender
+itself declared Burned In Annotation = NO (the rule of deid-notes 1.4); an absent Burned
+In Annotation is never trusted. With a pixel pass, YES, Burned In Annotation = NO and the
+Clean Pixel Data code (113101) are written only when the pass reports the pixels clean.
+
+De-identification Method lists the Basic profile's edition, then each option applied with
+the edition its rows come from; the method code sequence has one CID 7050 code per
+profile/option applied; Longitudinal Temporal Information Modified follows the options.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from deidentify import ENGINE_NAME, ENGINE_VERSION
 from deidentify.profile import Profile
 
 PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+CLEAN_PIXEL_DATA_CODE = "CleanPixelDataOption"
+LO_MAX = 64
 
 
 def identity_removal_asserted(dataset: Dataset, declared_burned_in_annotation: str | None) -> bool:
@@ -26,29 +33,49 @@ def identity_removal_asserted(dataset: Dataset, declared_burned_in_annotation: s
     return (declared_burned_in_annotation or "").strip().upper() == "NO"
 
 
-def method_description(profile: Profile) -> list[str]:
+def method_description(profile: Profile, pixels_cleaned: bool = False) -> list[str]:
     """De-identification Method values (LO: at most 64 characters each)."""
-    return [
-        f"{profile.edition} Basic Profile"[:64],
-        f"{ENGINE_NAME} {ENGINE_VERSION}; keyed UIDs and pseudonyms"[:64],
-    ]
+    values = [f"{profile.edition} Basic Profile"]
+    for option in profile.options:
+        meaning = getattr(codes.DCM, option.method_code).meaning
+        values.append(f"{meaning.removesuffix(' Option')} ({option.edition.removeprefix('DICOM ')})")
+    if pixels_cleaned:
+        values.append("Clean Pixel Data (burned-in text pass)")
+    values.append(f"{ENGINE_NAME} {ENGINE_VERSION}; keyed UIDs and pseudonyms")
+    return [_fit(value) for value in values]
 
 
-def attest(dataset: Dataset, profile: Profile, identity_removed: bool) -> None:
+def method_codes(profile: Profile, pixels_cleaned: bool = False) -> list[str]:
+    """CID 7050 code names, one per profile/option applied, in application order."""
+    names = [profile.method_code, *(option.method_code for option in profile.options)]
+    if pixels_cleaned:
+        names.append(CLEAN_PIXEL_DATA_CODE)
+    return names
+
+
+def attest(dataset: Dataset, profile: Profile, identity_removed: bool, pixels_cleaned: bool = False) -> None:
     """Add or extend the de-identification attributes of the top-level dataset."""
     dataset.PatientIdentityRemoved = "YES" if identity_removed else "NO"
+    if pixels_cleaned:
+        dataset.BurnedInAnnotation = "NO"
 
-    previous_methods = [str(value) for value in dataset.get("DeidentificationMethod", []) or []]
-    if isinstance(dataset.get("DeidentificationMethod"), str):
-        previous_methods = [dataset.DeidentificationMethod]
-    dataset.DeidentificationMethod = previous_methods + method_description(profile)
+    previous = dataset.get("DeidentificationMethod")
+    previous_methods = [str(previous)] if isinstance(previous, str) else [str(value) for value in previous or []]
+    dataset.DeidentificationMethod = previous_methods + method_description(profile, pixels_cleaned)
 
-    code = getattr(codes.DCM, profile.method_code)
-    item = Dataset()
-    item.CodeValue = code.value
-    item.CodingSchemeDesignator = code.scheme_designator
-    item.CodeMeaning = code.meaning
+    items = []
+    for name in method_codes(profile, pixels_cleaned):
+        code = getattr(codes.DCM, name)
+        item = Dataset()
+        item.CodeValue = code.value
+        item.CodingSchemeDesignator = code.scheme_designator
+        item.CodeMeaning = code.meaning
+        items.append(item)
     existing = list(dataset.get("DeidentificationMethodCodeSequence", []) or [])
-    dataset.DeidentificationMethodCodeSequence = Sequence(existing + [item])
+    dataset.DeidentificationMethodCodeSequence = Sequence(existing + items)
 
-    dataset.LongitudinalTemporalInformationModified = "REMOVED"
+    dataset.LongitudinalTemporalInformationModified = profile.longitudinal_temporal_information
+
+
+def _fit(value: str) -> str:
+    return value if len(value) <= LO_MAX else value[: LO_MAX - 1] + "."

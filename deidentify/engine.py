@@ -1,23 +1,32 @@
 """The de-identification engine: applies a confidentiality profile to every element.
 
 It visits the file meta, the data set and every sequence item at any depth. Private
-elements and unknown public elements are removed; listed elements get their profile action
-(compound actions resolved conservatively so the object stays valid); unlisted instance
-UIDs are replaced with keyed UIDs; patient ID and name become keyed pseudonyms.
+elements are removed (or, with Retain Safe Private, kept when their block's creator and
+element are on the safe list); unknown public elements are removed; listed elements get
+their profile action (compound actions resolved so the object stays valid); unlisted
+instance UIDs become keyed UIDs, unlisted dates are removed or shifted; patient ID and
+name become keyed pseudonyms. Native pixel data loses anything hidden in its unused high
+bits. With a pixel cleaner, burned-in text is handled after the header is cleaned.
+
+Elements are decided by tag and VR first and only decoded when their value matters (kept
+sequences, UIDs, dates, cleaned text), so removed values are never converted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydicom.datadict import dictionary_has_tag
-from pydicom.dataelem import DataElement
+from pydicom.datadict import dictionary_has_tag, dictionary_VR, repeater_has_tag
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import UID_dictionary
 
-from deidentify.attestation import attest, identity_removal_asserted
+from deidentify.attestation import PIXEL_DATA_KEYWORDS, attest, identity_removal_asserted
+from deidentify.descriptors import TextCleaner
 from deidentify.dicom_io import MEDIA_STORAGE_DIRECTORY_SOP_CLASS, quiet_pydicom, read_dicom, write_dicom
 from deidentify.dummies import dummy_value
 from deidentify.errors import (
@@ -27,7 +36,12 @@ from deidentify.errors import (
     UnsupportedObjectError,
 )
 from deidentify.keyed import KeyedMapper
+from deidentify.pixel_bits import clear_unused_pixel_bits
 from deidentify.profile import Action, Profile, load_basic_profile
+from deidentify.temporal import shift_values
+
+if TYPE_CHECKING:
+    from deidentify.pixels import HeaderContext, PixelCleaner, PixelOutcome
 
 # Compound actions resolved without IOD tables, choosing the option that never leaves a
 # required (Type 1/2) attribute missing: Z/D, X/D and X/Z/D -> D; X/Z -> Z; X/Z/U* -> keep
@@ -38,13 +52,16 @@ _RESOLVED = {
     Action.REMOVE_OR_EMPTY_OR_REPLACE: Action.REPLACE,
     Action.REMOVE_OR_EMPTY: Action.EMPTY,
     Action.REMOVE_OR_EMPTY_OR_REPLACE_UIDS: Action.KEEP,
-    # No clean-option data yet: cleaning falls back to the stricter dummy replacement.
-    Action.CLEAN: Action.REPLACE,
 }
 
 # Non-class UIDs that identify an encoding or implementation, not an instance.
 _KEPT_UID_KEYWORDS = frozenset({"TransferSyntaxUID", "ImplementationClassUID"})
 _REQUIRED_OUTPUT_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+_TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
+_CLEANABLE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
+# Values recorded as identifying text (for cleaning descriptors and for the pixel pass).
+_IDENTIFYING_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "AE", "UR"})
+_OVERLAY_GROUPS = range(0x6000, 0x6020, 2)
 
 
 @dataclass(frozen=True)
@@ -58,12 +75,45 @@ class DeidentifiedObject:
     patient_identity_removed: bool
 
 
-class Deidentifier:
-    """Applies one profile under one key. Stateless between objects apart from caches."""
+class _ObjectRun:
+    """Per-object state: the patient's identity and date offset, identifying values seen."""
 
-    def __init__(self, mapper: KeyedMapper, profile: Profile | None = None) -> None:
+    __slots__ = ("identity", "date_offset", "collect", "identifying", "pending_text", "_cleaner")
+
+    def __init__(self, identity: str | None, date_offset: int, collect: bool) -> None:
+        self.identity = identity
+        self.date_offset = date_offset
+        self.collect = collect
+        self.identifying: list[str] = []
+        self.pending_text: list[DataElement] = []
+        self._cleaner: TextCleaner | None = None
+
+    def cleaner(self) -> TextCleaner:
+        if self._cleaner is None:
+            self._cleaner = TextCleaner(self.identifying)
+        return self._cleaner
+
+
+class Deidentifier:
+    """Applies one profile (with options) under one key. Stateless between objects apart from caches."""
+
+    def __init__(
+        self,
+        mapper: KeyedMapper,
+        profile: Profile | None = None,
+        options: frozenset[str] | set[str] | tuple[str, ...] = frozenset(),
+        pixel_cleaner: PixelCleaner | None = None,
+    ) -> None:
         self.mapper = mapper
-        self.profile = profile or load_basic_profile()
+        self.profile = (profile or load_basic_profile()).with_options(options)
+        self.pixel_cleaner = pixel_cleaner
+        self._pseudonymised_tags = frozenset(
+            tag for tag, rule in self.profile.exact.items() if rule.keyword in self.profile.pseudonymised
+        )
+        # Free text to clean means identifying values must be recorded while walking.
+        self._cleans_text = any(
+            rule.action is Action.CLEAN for rule in (*self.profile.exact.values(), *self.profile.patterns)
+        )
 
     def deidentify_bytes(self, data: bytes) -> DeidentifiedObject:
         """De-identify Part 10 bytes; raises a DeidentificationError subclass to quarantine."""
@@ -88,81 +138,248 @@ class Deidentifier:
 
     def deidentify_dataset(self, dataset: FileDataset) -> bool:
         """Clean a parsed file in place; returns whether Patient Identity Removed is YES."""
-        declared_burned_in = dataset.get("BurnedInAnnotation")
-        self._clean(dataset)
+        declared_burned_in = _text(dataset, "BurnedInAnnotation")
+        identity = patient_identity(dataset)
+        cleaner = self.pixel_cleaner
+        has_pixels = any(keyword in dataset for keyword in PIXEL_DATA_KEYWORDS)
+        run = _ObjectRun(
+            identity, self.mapper.date_offset_days(identity or ""), self._cleans_text or cleaner is not None
+        )
+        context_facts = _context_facts(dataset) if cleaner is not None and has_pixels else None
+
+        self._clean(dataset, run)
+        for element in run.pending_text:
+            self._clean_text(element, run)
         for keyword in _REQUIRED_OUTPUT_UIDS:
             if not str(dataset.get(keyword, "") or "").strip():
                 raise MissingIdentifierError(keyword)
         file_meta = getattr(dataset, "file_meta", None)
+        transfer_syntax = None
         if file_meta is not None:
-            self._clean(file_meta)
+            self._clean(file_meta, run)
             # The meta must name the new instance even if the sender's meta disagreed.
             file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-        identity_removed = identity_removal_asserted(dataset, declared_burned_in)
-        attest(dataset, self.profile, identity_removed)
+            transfer_syntax = file_meta.get("TransferSyntaxUID")
+        clear_unused_pixel_bits(dataset, transfer_syntax)
+        _drop_embedded_overlay_descriptions(dataset)
+
+        pixels_cleaned = False
+        if context_facts is not None:
+            outcome = cleaner.clean(dataset, _header_context(context_facts, run.identifying))  # type: ignore[union-attr]
+            pixels_cleaned = outcome.cleaned
+            identity_removed = outcome.cleaned
+        else:
+            identity_removed = identity_removal_asserted(dataset, declared_burned_in)
+        attest(dataset, self.profile, identity_removed, pixels_cleaned=pixels_cleaned)
         return identity_removed
 
-    def _clean(self, dataset: Dataset) -> None:
-        identity = _patient_identity(dataset)
+    def _clean(self, dataset: Dataset, run: _ObjectRun, cleaning: bool = False) -> None:
+        """Apply the profile to one data set. ``cleaning``: inside a sequence being cleaned
+        (action C), where free text and names that no row lists are cleaned too."""
+        profile = self.profile
+        item_identity: str | None | bool = False  # computed on first use, per item
         for tag in list(dataset.keys()):
-            try:
-                element = dataset[tag]
-            except Exception as error:
-                raise UnreadableDicomError(f"element {tag} cannot be parsed ({type(error).__name__})") from None
             if tag.is_private:
-                if self.profile.private_attributes is Action.REMOVE:
-                    del dataset[tag]
-                    continue
-                raise UnsupportedObjectError(f"private attribute action {self.profile.private_attributes.value}")
-            if tag.element == 0 or not dictionary_has_tag(tag):
+                self._private(dataset, tag)
+                continue
+            if tag.element == 0 or not (dictionary_has_tag(tag) or repeater_has_tag(tag)):
                 # Group lengths go stale once values change; unknown public elements cannot
                 # be judged, so they are not passed through.
                 del dataset[tag]
                 continue
-            rule = self.profile.rule_for(tag)
+            rule = profile.rule_for(tag)
             if rule is None:
-                self._unlisted(dataset, element)
-            else:
-                self._apply(dataset, element, rule.action, identity)
+                if not dictionary_has_tag(tag):  # an unlisted repeating-group element
+                    del dataset[tag]
+                    continue
+                vr = _vr(dataset, tag, resolve=False)
+                if vr == "SQ":
+                    self._clean_items(_element(dataset, tag), run, cleaning)
+                elif vr == "UI":
+                    element = _element(dataset, tag)
+                    if not _is_kept_uid(element) and profile.unlisted_instance_uids is not Action.KEEP:
+                        self._replace_uids(element)
+                elif vr in _TEMPORAL_VRS:
+                    self._apply(dataset, tag, vr, profile.unlisted_temporal, run, None)
+                elif cleaning and (vr in _CLEANABLE_TEXT_VRS or vr == "PN"):
+                    self._clean_value(dataset, tag, vr, run, cleaning)
+                continue
+            action = _RESOLVED.get(rule.action, rule.action)
+            if action is Action.KEEP and _vr(dataset, tag, resolve=False) != "SQ":
+                continue
+            vr = _vr(dataset, tag, resolve=action is not Action.REMOVE)
+            if tag in self._pseudonymised_tags and action is not Action.REMOVE:
+                if item_identity is False:
+                    item_identity = patient_identity(dataset)
+                if item_identity is not None:
+                    if run.collect:
+                        _record(dataset, tag, vr, run)
+                    # Z and D both allow a VR-valid replacement; a keyed pseudonym keeps linkage.
+                    dataset[tag] = DataElement(tag, vr, self.mapper.patient_pseudonym(item_identity))  # type: ignore[arg-type]
+                    continue
+            self._apply(dataset, tag, vr, action, run, cleaning)
 
-    def _unlisted(self, dataset: Dataset, element: DataElement) -> None:
-        if element.VR == "SQ":
-            self._clean_items(element)
-        elif element.VR == "UI" and not _is_kept_uid(element):
-            self._apply(dataset, element, self.profile.unlisted_instance_uids, identity=None)
-
-    def _apply(self, dataset: Dataset, element: DataElement, action: Action, identity: str | None) -> None:
+    def _apply(
+        self, dataset: Dataset, tag: BaseTag, vr: str, action: Action, run: _ObjectRun, cleaning: bool = False
+    ) -> None:
         action = _RESOLVED.get(action, action)
+        if run.collect and action is not Action.KEEP and action is not Action.CLEAN and vr in _IDENTIFYING_VRS:
+            _record(dataset, tag, vr, run)
         if action is Action.REMOVE:
-            del dataset[element.tag]
+            del dataset[tag]
         elif action is Action.KEEP:
-            if element.VR == "SQ":
-                self._clean_items(element)
-        elif element.keyword in self.profile.pseudonymised and identity is not None:
-            # Z and D both allow a VR-valid replacement; a keyed pseudonym keeps linkage.
-            element.value = self.mapper.patient_pseudonym(identity)
+            if vr == "SQ":
+                self._clean_items(_element(dataset, tag), run, cleaning)
         elif action is Action.EMPTY:
-            element.value = Sequence() if element.VR == "SQ" else element.empty_value
-        elif action is Action.REPLACE_UID or (action is Action.REPLACE and element.VR == "UI"):
-            self._replace_uids(element)
+            dataset[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
+        elif action is Action.REPLACE_UID or (action is Action.REPLACE and vr == "UI"):
+            self._replace_uids(_element(dataset, tag))
         elif action is Action.REPLACE:
             # A sequence has no neutral dummy item; emptying it removes the content safely.
-            element.value = Sequence() if element.VR == "SQ" else dummy_value(element.VR.split(" or ")[0])
+            dataset[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else dummy_value(vr))
+        elif action is Action.CLEAN:
+            self._clean_value(dataset, tag, vr, run, cleaning)
         else:  # pragma: no cover - every Action is handled above
             raise AssertionError(action)
 
-    def _clean_items(self, element: DataElement) -> None:
+    def _clean_value(self, dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun, cleaning: bool = False) -> None:
+        """Action C: shift dates, clean free text, clean a sequence's items, keep numbers and bitmaps."""
+        if vr == "SQ":
+            self._clean_items(_element(dataset, tag), run, cleaning=True)
+        elif vr in _TEMPORAL_VRS:
+            element = _element(dataset, tag)
+            element.value = shift_values(vr, _values(element), run.date_offset)
+        elif vr in _CLEANABLE_TEXT_VRS:
+            # Cleaned once every identifying value of the object has been seen.
+            run.pending_text.append(_element(dataset, tag))
+        elif vr in ("PN", "UI", "AE", "UR"):
+            # No safe "similar meaning" exists for a name, an address or an instance UID.
+            dataset[tag] = DataElement(tag, vr, self.mapper.uid(str(dataset[tag].value)) if vr == "UI" else dummy_value(vr))
+
+    def _clean_text(self, element: DataElement, run: _ObjectRun) -> None:
+        cleaner = run.cleaner()
+        cleaned = [cleaner.clean(value, element.VR) for value in _values(element)]
+        element.value = cleaned if len(cleaned) > 1 else (cleaned[0] if cleaned else "")
+
+    def _private(self, dataset: Dataset, tag: BaseTag) -> None:
+        if self.profile.private_attributes is Action.CLEAN and self._is_safe_private(dataset, tag):
+            return
+        del dataset[tag]
+
+    def _is_safe_private(self, dataset: Dataset, tag: BaseTag) -> bool:
+        """Safe when the block's creator (found by value, wherever its slot is) lists the element."""
+        element_number = tag.element
+        if element_number < 0x10:
+            return False
+        safe = self.profile.safe_private
+        if element_number <= 0xFF:  # a private creator: kept only while one of its elements is
+            creator = _creator_text(dataset, tag)
+            block_start = (tag.group << 16) | (element_number << 8)
+            return any(
+                (creator, tag.group, (other & 0xFF)) in safe
+                for other in dataset.keys()
+                if block_start <= other <= block_start + 0xFF
+            )
+        if element_number < 0x1000:
+            return False
+        creator = _creator_text(dataset, BaseTag((tag.group << 16) | (element_number >> 8)))
+        return (creator, tag.group, element_number & 0xFF) in safe
+
+    def _clean_items(self, element: DataElement, run: _ObjectRun, cleaning: bool = False) -> None:
         for item in element.value:
-            self._clean(item)
+            self._clean(item, run, cleaning)
 
     def _replace_uids(self, element: DataElement) -> None:
         value = element.value
         if value is None or value == "":
             return
         if isinstance(value, (list, MultiValue)):
-            element.value = [self.mapper.uid(str(uid)) for uid in value if str(uid).strip()]
+            element.value = [self.mapper.uid(str(uid)) for uid in value if str(uid).strip(" \x00")]
         else:
             element.value = self.mapper.uid(str(value))
+
+
+def patient_identity(dataset: Dataset) -> str | None:
+    """The normalised identity pseudonyms and date offsets are keyed on: Patient ID, else Name.
+
+    A name is normalised so spelling variants of one name key alike: only the first
+    (alphabetic) component group, trailing component separators and padding dropped, upper case.
+    """
+    patient_id = _text(dataset, "PatientID")
+    if patient_id:
+        return "id:" + patient_id
+    patient_name = (_text(dataset, "PatientName") or "").split("=")[0].strip().rstrip("^ ").upper()
+    if patient_name:
+        return "name:" + patient_name
+    return None
+
+
+def _text(dataset: Dataset, keyword: str) -> str | None:
+    try:
+        value = dataset.get(keyword)
+    except Exception:  # an undecodable value is no identity and no declaration
+        return None
+    if value is None:
+        return None
+    text = str(value).strip(" \x00")
+    return text or None
+
+
+def _vr(dataset: Dataset, tag: BaseTag, resolve: bool = True) -> str:
+    """The element's VR without decoding its value (explicit VR, else the dictionary's).
+
+    ``resolve=False`` leaves an ambiguous dictionary VR ("US or SS") as it is, for callers
+    that only ask whether it is SQ, UI or a date/time VR.
+    """
+    raw = dataset.get_item(tag)
+    vr = raw.VR if raw is not None else None
+    if not vr or vr == "UN":
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            return "UN"
+    if resolve and " or " in vr:  # ambiguous (US or SS, OB or OW): the decoded element knows
+        vr = dataset[tag].VR
+        if " or " in vr:
+            vr = vr.split(" or ")[0]
+    return vr
+
+
+def _element(dataset: Dataset, tag: BaseTag) -> DataElement:
+    try:
+        return dataset[tag]
+    except Exception as error:
+        raise UnreadableDicomError(f"element {tag} cannot be parsed ({type(error).__name__})") from None
+
+
+def _values(element: DataElement) -> list[str]:
+    value = element.value
+    if value is None:
+        return []
+    if isinstance(value, (list, MultiValue)):
+        return [str(item) for item in value]
+    return [str(value)] if str(value) else []
+
+
+def _record(dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun) -> None:
+    try:
+        element = dataset[tag]
+    except Exception:  # undecodable: removed or replaced anyway, nothing to record
+        return
+    if vr == "PN":
+        run.identifying.extend(str(value) for value in _values(element))
+    else:
+        run.identifying.extend(value for value in _values(element) if len(value.strip()) > 1)
+
+
+def _creator_text(dataset: Dataset, creator_tag: BaseTag) -> str:
+    raw = dataset.get_item(creator_tag)
+    if raw is None:
+        return ""
+    value = raw.value
+    if isinstance(value, bytes):
+        return value.decode("latin-1").strip(" \x00")
+    return str(value or "").strip(" \x00")
 
 
 def _is_kept_uid(element: DataElement) -> bool:
@@ -174,12 +391,28 @@ def _is_kept_uid(element: DataElement) -> bool:
     return all(str(value) in UID_dictionary for value in values if value)
 
 
-def _patient_identity(dataset: Dataset) -> str | None:
-    """The normalised identity a pseudonym is keyed on: Patient ID, else Patient Name."""
-    patient_id = str(dataset.get("PatientID", "") or "").strip()
-    if patient_id:
-        return "id:" + patient_id
-    patient_name = str(dataset.get("PatientName", "") or "").strip().rstrip("^").upper()
-    if patient_name:
-        return "name:" + patient_name
-    return None
+def _drop_embedded_overlay_descriptions(dataset: Dataset) -> None:
+    """An overlay group without Overlay Data described bits in Pixel Data that are now cleared."""
+    for group in _OVERLAY_GROUPS:
+        if (group << 16) | 0x0010 in dataset and (group << 16) | 0x3000 not in dataset:
+            for tag in [tag for tag in dataset.keys() if tag.group == group]:
+                del dataset[tag]
+
+
+def _context_facts(dataset: Dataset) -> dict[str, object]:
+    image_type = dataset.get("ImageType")
+    values = image_type if isinstance(image_type, (list, MultiValue)) else ([image_type] if image_type else [])
+    return {
+        "modality": _text(dataset, "Modality"),
+        "manufacturer": _text(dataset, "Manufacturer"),
+        "model": _text(dataset, "ManufacturerModelName"),
+        "image_type": tuple(str(value) for value in values),
+        "burned_in_annotation": _text(dataset, "BurnedInAnnotation"),
+        "sop_class_uid": _text(dataset, "SOPClassUID"),
+    }
+
+
+def _header_context(facts: dict[str, object], identifying: list[str]) -> HeaderContext:
+    from deidentify.pixels import HeaderContext
+
+    return HeaderContext(identifying_text=tuple(dict.fromkeys(identifying)), **facts)  # type: ignore[arg-type]

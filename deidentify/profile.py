@@ -8,16 +8,37 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from pydicom._private_dict import private_dictionaries
 from pydicom.datadict import dictionary_has_tag, keyword_for_tag, tag_for_keyword
 
 from deidentify.errors import ProfileError
 
 BASIC_PROFILE_RESOURCE = "basic_profile.json"
+OPTIONS_PACKAGE = "deidentify.profiles.options"
+
+# The option names used in stack config, DEID_PROFILE_OPTIONS and --options; each has a data
+# file profiles/options/<name>.json. Applied in this order; on a tag two options both list,
+# K (retain) wins over C (clean), which wins over the Basic action.
+OPTION_NAMES = (
+    "retain-longitudinal-modified-dates",
+    "retain-longitudinal-full-dates",
+    "retain-patient-characteristics",
+    "retain-device-identity",
+    "retain-safe-private",
+    "retain-uids",
+    "clean-descriptors",
+    "clean-structured-content",
+    "clean-graphics",
+)
+_EXCLUSIVE_OPTIONS = ({"retain-longitudinal-modified-dates", "retain-longitudinal-full-dates"},)
+_TEMPORAL_FLAGS = ("REMOVED", "MODIFIED", "UNMODIFIED")
 
 _TAG_PATTERN = re.compile(r"^\(([0-9A-F]{2})([0-9A-F]{2}|XX),([0-9A-F]{4}|XXXX)\)$")
 
@@ -54,6 +75,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ProfileOption:
+    """One Annex E option: its name, CID 7050 code, edition and the rows it changes."""
+
+    name: str
+    method_code: str
+    edition: str
+    rules: tuple[Rule, ...]
+    private_attributes: Action | None = None
+    unlisted_instance_uids: Action | None = None
+    unlisted_temporal: Action | None = None
+    longitudinal_temporal_information: str | None = None
+    safe_private: frozenset[tuple[str, int, int]] = frozenset()
+
+
+@dataclass(frozen=True)
 class Profile:
     """A loaded profile: edition metadata plus rules indexed for lookup."""
 
@@ -65,16 +101,76 @@ class Profile:
     pseudonymised: frozenset[str]
     exact: dict[int, Rule]
     patterns: tuple[Rule, ...]
+    # Public DA/DT/TM elements no row lists: removed or replaced like the Basic date rows,
+    # shifted under Modified Dates, never passed through.
+    unlisted_temporal: Action = Action.REMOVE_OR_EMPTY_OR_REPLACE
+    longitudinal_temporal_information: str = "REMOVED"
+    options: tuple[ProfileOption, ...] = ()
+    # (private creator, group, element offset) of private attributes known to be safe.
+    safe_private: frozenset[tuple[str, int, int]] = frozenset()
+    _lookup: dict[int, Rule | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def option_names(self) -> tuple[str, ...]:
+        return tuple(option.name for option in self.options)
 
     def rule_for(self, tag: int) -> Rule | None:
         """The rule for a public tag; exact rows win over repeating-group patterns."""
+        try:
+            return self._lookup[tag]
+        except KeyError:
+            pass
         rule = self.exact.get(tag)
-        if rule is not None:
-            return rule
-        for pattern in self.patterns:
-            if pattern.matches(tag):
-                return pattern
-        return None
+        if rule is None:
+            rule = next((pattern for pattern in self.patterns if pattern.matches(tag)), None)
+        self._lookup[tag] = rule
+        return rule
+
+    def with_options(self, names: Iterable[str]) -> Profile:
+        """This profile with the named options applied (unknown name -> ProfileError)."""
+        requested = set(names)
+        unknown = sorted(requested - set(OPTION_NAMES))
+        if unknown:
+            raise ProfileError(
+                f"unknown profile option {unknown[0]!r}; known options: {', '.join(OPTION_NAMES)}"
+            )
+        for exclusive in _EXCLUSIVE_OPTIONS:
+            if exclusive <= requested:
+                raise ProfileError(f"profile options {' and '.join(sorted(exclusive))} exclude each other")
+        options = tuple(load_option(name) for name in OPTION_NAMES if name in requested)
+        if not options:
+            return self
+        exact = dict(self.exact)
+        patterns = {(rule.value, rule.mask): rule for rule in self.patterns}
+        option_actions: dict[tuple[int, int], Action] = {}
+        profile = self
+        for option in options:
+            for rule in option.rules:
+                key = (rule.value, rule.mask)
+                previous = option_actions.get(key)
+                if previous is Action.KEEP or (previous is Action.CLEAN and rule.action is not Action.KEEP):
+                    continue
+                option_actions[key] = rule.action
+                if rule.mask == 0xFFFFFFFF:
+                    exact[rule.value] = rule
+                else:
+                    patterns[key] = rule
+            profile = replace(
+                profile,
+                private_attributes=option.private_attributes or profile.private_attributes,
+                unlisted_instance_uids=option.unlisted_instance_uids or profile.unlisted_instance_uids,
+                unlisted_temporal=option.unlisted_temporal or profile.unlisted_temporal,
+                longitudinal_temporal_information=option.longitudinal_temporal_information
+                or profile.longitudinal_temporal_information,
+                safe_private=profile.safe_private | option.safe_private,
+            )
+        return replace(
+            profile,
+            exact=exact,
+            patterns=tuple(sorted(patterns.values(), key=lambda rule: bin(rule.mask).count("1"), reverse=True)),
+            options=self.options + options,
+            _lookup={},
+        )
 
 
 def load_basic_profile() -> Profile:
@@ -83,18 +179,94 @@ def load_basic_profile() -> Profile:
     return parse_profile(text, source=BASIC_PROFILE_RESOURCE)
 
 
-def load_profile(path: Path) -> Profile:
-    """A profile from a file path (for options and tests)."""
-    return parse_profile(path.read_text("utf-8"), source=str(path))
+@lru_cache(maxsize=None)
+def load_option(name: str) -> ProfileOption:
+    """The data file of one option, validated against pydicom's dictionaries."""
+    if name not in OPTION_NAMES:
+        raise ProfileError(f"unknown profile option {name!r}; known options: {', '.join(OPTION_NAMES)}")
+    source = f"options/{name}.json"
+    text = resources.files(OPTIONS_PACKAGE).joinpath(f"{name}.json").read_text("utf-8")
+    return parse_option(text, source=source, expected_name=name)
 
 
-def parse_profile(text: str, source: str) -> Profile:
+def parse_option(text: str, source: str, expected_name: str | None = None) -> ProfileOption:
+    document = _json_object(text, source)
+    for required in ("option", "code", "edition", "rules"):
+        if required not in document:
+            raise ProfileError(f"{source}: missing field {required!r}")
+    if expected_name is not None and document["option"] != expected_name:
+        raise ProfileError(f"{source}: names option {document['option']!r}, expected {expected_name!r}")
+    _check_method_code(document["code"], f"{source}: code")
+    if not isinstance(document["rules"], list):
+        raise ProfileError(f"{source}: 'rules' must be a list")
+    rules = tuple(_parse_rule(row, where=f"{source}: rule {n}") for n, row in enumerate(document["rules"], 1))
+    optional_actions = {
+        key: _parse_action(document[key], f"{source}: {key}") if key in document else None
+        for key in ("private_attributes", "unlisted_instance_uids", "unlisted_temporal")
+    }
+    flag = document.get("longitudinal_temporal_information")
+    if flag is not None and flag not in _TEMPORAL_FLAGS:
+        raise ProfileError(f"{source}: longitudinal_temporal_information must be one of {', '.join(_TEMPORAL_FLAGS)}")
+    return ProfileOption(
+        name=str(document["option"]),
+        method_code=str(document["code"]),
+        edition=str(document["edition"]),
+        rules=rules,
+        longitudinal_temporal_information=flag,
+        safe_private=_parse_safe_private(document.get("safe_private", []), source),
+        **optional_actions,
+    )
+
+
+def _parse_safe_private(rows: object, source: str) -> frozenset[tuple[str, int, int]]:
+    """Safe private rows, each checked against pydicom's private dictionary (creator, tag, VR)."""
+    if not isinstance(rows, list):
+        raise ProfileError(f"{source}: 'safe_private' must be a list")
+    safe: set[tuple[str, int, int]] = set()
+    for number, row in enumerate(rows, start=1):
+        where = f"{source}: safe_private {number}"
+        try:
+            creator, group_text, element_text, vr = row["creator"], row["group"], row["element"], row["vr"]
+            group, element = int(group_text, 16), int(element_text, 16)
+        except (KeyError, TypeError, ValueError):
+            raise ProfileError(f"{where}: needs creator, group (hex), element (hex, 00-FF) and vr") from None
+        if group % 2 == 0 or not 0 <= element <= 0xFF:
+            raise ProfileError(f"{where}: ({group_text},xx{element_text}) is not a private data element")
+        known = private_dictionaries.get(creator, {}).get(f"{group:04X}xx{element:02X}")
+        if known is None:
+            raise ProfileError(f"{where}: {creator!r} ({group:04X},xx{element:02X}) is not in pydicom's private dictionary")
+        if known[0] != vr:
+            raise ProfileError(f"{where}: VR {vr} does not match pydicom's private dictionary ({known[0]})")
+        safe.add((creator, group, element))
+    return frozenset(safe)
+
+
+def _check_method_code(name: object, where: str) -> None:
+    from pydicom.sr.codedict import codes
+
+    try:
+        getattr(codes.DCM, str(name))
+    except AttributeError:
+        raise ProfileError(f"{where}: {name!r} is not a DCM code") from None
+
+
+def _json_object(text: str, source: str) -> dict:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise ProfileError(f"{source}: not valid JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(document, dict):
         raise ProfileError(f"{source}: the top level must be an object")
+    return document
+
+
+def load_profile(path: Path) -> Profile:
+    """A profile from a file path (for options and tests)."""
+    return parse_profile(path.read_text("utf-8"), source=str(path))
+
+
+def parse_profile(text: str, source: str) -> Profile:
+    document = _json_object(text, source)
     for field in ("profile", "edition", "method_code", "private_attributes", "unlisted_instance_uids", "rules"):
         if field not in document:
             raise ProfileError(f"{source}: missing field {field!r}")
@@ -119,12 +291,7 @@ def parse_profile(text: str, source: str) -> Profile:
     for keyword in pseudonymised:
         if tag_for_keyword(keyword) is None:
             raise ProfileError(f"{source}: pseudonymised keyword {keyword!r} is not in the DICOM dictionary")
-    try:
-        from pydicom.sr.codedict import codes
-
-        getattr(codes.DCM, document["method_code"])
-    except AttributeError:
-        raise ProfileError(f"{source}: method_code {document['method_code']!r} is not a DCM code") from None
+    _check_method_code(document["method_code"], f"{source}: method_code")
 
     return Profile(
         name=str(document["profile"]),
@@ -135,6 +302,9 @@ def parse_profile(text: str, source: str) -> Profile:
         pseudonymised=frozenset(pseudonymised),
         exact=exact,
         patterns=tuple(patterns),
+        unlisted_temporal=_parse_action(
+            document.get("unlisted_temporal", Action.REMOVE_OR_EMPTY_OR_REPLACE.value), f"{source}: unlisted_temporal"
+        ),
     )
 
 
