@@ -17,7 +17,9 @@ _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", 
                 "October", "November", "December")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTH = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-          r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)(?![A-Za-z])(?P<dot>\.?)")
+          r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)(?![A-Za-z])"
+          # an abbreviation's dot, not a full stop after "May" or "March"
+          r"(?P<dot>(?:(?<=Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)|(?<=Sept))\.)?")
 _WEEKDAY = re.compile(r"\b(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|rsday|urday|sday)?\b\.?",
                       re.IGNORECASE)
 _ORDINAL = r"(?P<ord>st|nd|rd|th)?"
@@ -114,14 +116,14 @@ def _styled_month(month: int, like: str, dot: str) -> str:
     """Month `month` written like the original month word: full or abbreviated, same case."""
     full = _MONTH_NAMES[month - 1]
     lowered = like.lower()
-    abbreviated = lowered != _MONTH_NAMES[_month_number(like) - 1].lower() or (lowered == "may" and bool(dot))
+    abbreviated = lowered != _MONTH_NAMES[_month_number(like) - 1].lower()
     if not abbreviated:
         word = full
     elif lowered == "sept" and month == 9:
         word = "Sept"
     else:
         word = full[:3]
-    return _cased(word, like) + (dot if len(word) < len(full) else "")
+    return _cased(word, like) + ((dot or "") if len(word) < len(full) else "")
 
 
 def _styled_weekday(like: str, day: date) -> str:

@@ -26,8 +26,8 @@ from deidentify.text.detector import (
 )
 
 _MONTHS = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)(?![A-Za-z])"
 )
 _DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[89]\d\d|20\d\d)"
@@ -50,7 +50,9 @@ _DATE_PATTERNS = [
     rf"\b{_DAY}(?:\s+of)?\s+{_MONTHS}(?![A-Za-z])",
     rf"\b{_MONTHS}\s+{_DAY}\b",
 ]
-_DATE = re.compile("|".join(f"(?:{pattern})" for pattern in _DATE_PATTERNS), re.IGNORECASE)
+# A weekday next to a date is part of it (it narrows the date down).
+_WEEKDAY = r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+_DATE = re.compile(_WEEKDAY + "(?:" + "|".join(f"(?:{pattern})" for pattern in _DATE_PATTERNS) + ")", re.IGNORECASE)
 # "may" and "march" are also ordinary words: written in lower case they are not taken as months.
 _MONTH_LOOKALIKES = frozenset({"may", "march", "mar"})
 
@@ -102,6 +104,11 @@ _ADDRESS = re.compile(
     rf"|(?<=[A-Za-z],\s){_US_ZIP_WITH_STATE}\b"
     rf"|(?<=[A-Za-z]\s){_US_ZIP_WITH_STATE}\b"
 )
+# A care site names a place: "Imaginary General Hospital", "St. Example's Clinic".
+_FACILITY = re.compile(
+    r"\b(?:(?:St\.?|Saint)\s+)?(?:[A-Z][\w'’-]*\s+){1,4}(?:Hospital|Clinic|Infirmary|Hospice|Medical\s+Cent(?:er|re)|"
+    r"Health\s+Cent(?:er|re)|Imaging\s+Cent(?:er|re)|Cancer\s+Cent(?:er|re)|Surgery|Practice|Klinikum|Krankenhaus)\b"
+)
 _ADDRESS_LABELLED = re.compile(
     r"\b(?:address|addr\.?|residence|lives\s+at|resides\s+at|home\s+address)\s*[:\-]\s*(?P<value>[^\n]+)", re.IGNORECASE
 )
@@ -126,12 +133,14 @@ _NOT_NAMES = frozenset(
         "Department", "Hospital", "Clinic", "Report", "Findings", "Impression", "History", "Mr", "Mrs", "Ms",
     )
 )
-_NAME_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’\-.](?=[^\W\d_]))*\.?|[^\W\d_]\.")
+# An initial with its dot ('J.'), or a word with inner apostrophes, hyphens or dots.
+_NAME_WORD = re.compile(r"[^\W\d_]\.(?![^\W\d_])|[^\W\d_](?:[^\W\d_]|['’\-.](?=[^\W\d_]))*")
 
 
 class LocalPhiDetector:
     """Rule-based detection of dates, phone/fax, e-mail, URLs, IDs, labelled/titled names,
-    ages over 89 and addresses with street types or postcodes. Offline, no model files."""
+    ages over 89, addresses with street types or postcodes, and named care sites (as ADDRESS).
+    Offline, no model files."""
 
     def __init__(self, *, extra_names: Sequence[str] = ()) -> None:
         # Names known in advance (e.g. staff lists of a site) are always found.
@@ -195,6 +204,8 @@ class LocalPhiDetector:
     def _addresses(text: str) -> Iterator[PhiEntity]:
         for match in _ADDRESS.finditer(text):
             yield PhiEntity(match.start(), match.end(), ADDRESS, 0.8)
+        for match in _FACILITY.finditer(text):
+            yield PhiEntity(match.start(), match.end(), ADDRESS, 0.7)
         for match in _ADDRESS_LABELLED.finditer(text):
             value = match.group("value").rstrip()
             if value:
