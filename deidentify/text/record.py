@@ -38,12 +38,13 @@ class RecordOutcome:
 
 
 def record_patient_identity(patient_id: str | None = None, patient_name: str | None = None) -> str | None:
-    """The normalised identity the engine keys a patient's pseudonym and date offset on:
-    'id:<Patient ID>' when there is an ID, else 'name:<PATIENT^NAME>', else None."""
-    identifier = (patient_id or "").strip()
+    """The normalised identity the engine keys a patient's pseudonym and date offset on
+    (as deidentify.engine.patient_identity does for a header): 'id:<Patient ID>' when there
+    is an ID, else 'name:<FAMILY^GIVEN>' (first component group, upper case), else None."""
+    identifier = (patient_id or "").strip(" \x00")
     if identifier:
         return _ID_PREFIX + identifier
-    name = (patient_name or "").strip().rstrip("^").upper()
+    name = (patient_name or "").strip(" \x00").split("=")[0].strip().rstrip("^ ").upper()
     if name:
         return _NAME_PREFIX + name
     return None

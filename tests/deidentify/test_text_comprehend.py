@@ -235,3 +235,17 @@ def test_build_detector_turns_off_the_clients_own_retries() -> None:
     assert detector._client.meta.region_name == "eu-west-1"
     with pytest.raises(ValueError, match="'rekognition'"):
         build_detector("rekognition")
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_chunks_cover_the_text_within_the_byte_budget_for_any_text(seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = ["a", "Z", "é", "東", "😀", " ", " ", "\n", "\t", "-"]
+    text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 3_000)))
+    max_bytes, overlap = rng.randint(40, 400), rng.randint(0, 4)
+    spans = chunk_spans(text, max_bytes, overlap)
+    assert spans[0].begin == 0 and spans[-1].end == len(text)
+    for span in spans:
+        assert 0 < len(text[span.begin:span.end].encode("utf-8")) <= max_bytes
+    for previous, following in zip(spans, spans[1:]):
+        assert previous.begin < following.begin <= previous.end  # no gap, always progressing

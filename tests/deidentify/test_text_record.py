@@ -10,6 +10,7 @@ import pydicom
 import pytest
 
 from deidentify.engine import Deidentifier
+from deidentify.engine import patient_identity as engine_patient_identity
 from deidentify.keyed import KeyedMapper
 from deidentify.text import (
     PhiEntity,
@@ -66,6 +67,32 @@ def test_the_patient_gets_the_pseudonym_of_their_images(mapper: KeyedMapper) -> 
     assert first_lines.count(image_pseudonym) == 2
     assert re.search(r"Dr\. \[NAME-[0-9A-F]{8}\]", outcome.text)
     assert outcome.text.count(image_pseudonym) >= 5  # also 'Alice', 'Ms Synthetic' and the repeated ID
+
+
+def test_record_dates_move_like_the_images_dates(mapper: KeyedMapper) -> None:
+    engine = Deidentifier(mapper, options=frozenset({"retain-longitudinal-modified-dates"}))
+    image = pydicom.dcmread(BytesIO(engine.deidentify_bytes(build_image(patient_id=PATIENT_ID)).data))
+    study, birth = SYNTHETIC_PHI["StudyDate"], SYNTHETIC_PHI["PatientBirthDate"]  # 20240229, 19510923
+    record = f"Study of {study[6:]}/{study[4:6]}/{study[:4]} (born {birth[:4]}-{birth[4:6]}-{birth[6:]})."
+    outcome = _local(record, mapper, day_first=True)
+    shifted_study, shifted_birth = str(image.StudyDate), str(image.PatientBirthDate)
+    assert outcome.text == (f"Study of {shifted_study[6:]}/{shifted_study[4:6]}/{shifted_study[:4]} "
+                            f"(born {shifted_birth[:4]}-{shifted_birth[4:6]}-{shifted_birth[6:]}).")
+    assert shifted_study != study
+
+
+@pytest.mark.parametrize(
+    ("patient_id", "patient_name"),
+    [(PATIENT_ID, None), (f" {PATIENT_ID}\x00", "Synthetic^Alice"), (None, "Synthetic^Alice^^"),
+     (None, "Synthetic^Alice=ｼﾝｾﾃｨｯｸ^ｱﾘｽ"), ("", " synthetic^alice "), (None, None)],
+)
+def test_record_identity_is_the_engines_identity(patient_id: str | None, patient_name: str | None) -> None:
+    header = pydicom.Dataset()
+    if patient_id is not None:
+        header.PatientID = patient_id
+    if patient_name is not None:
+        header.PatientName = patient_name
+    assert record_patient_identity(patient_id, patient_name) == engine_patient_identity(header)
 
 
 def test_a_bare_patient_id_is_normalised_like_the_engine(mapper: KeyedMapper) -> None:
