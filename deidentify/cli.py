@@ -7,8 +7,10 @@ Exit status: 0 when every input was de-identified or quarantined, 1 when some fa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +19,8 @@ from rich.table import Table
 
 from deidentify.errors import KeyConfigurationError, ProfileError
 from deidentify.layout import DEIDENTIFIED, FAILED, QUARANTINED
+from deidentify.manifest import ManifestEntry
+from deidentify.runtime import CLI_PIXEL_BACKENDS, CLI_TEXT_BACKENDS, ConfigurationError, EngineSettings, parse_options
 
 EXIT_OK = 0
 EXIT_FAILURES = 1
@@ -30,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m deidentify", description="De-identify DICOM files (PS3.15 Annex E Basic profile).")
+    parser = _Parser(prog="python -m deidentify", description="De-identify DICOM files and plain-text records (PS3.15 Annex E Basic profile plus options).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = commands.add_parser("run", help="de-identify a local folder tree")
     run.add_argument("input_dir", metavar="IN", type=Path, help="folder of raw files (read only)")
@@ -38,8 +42,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--key-file", type=Path, help="file holding the trial's secret key (else $DEID_KEY)")
     run.add_argument("--quarantine", type=Path, help="folder for quarantined files (default: OUT.quarantine beside OUT)")
     run.add_argument("--manifest", type=Path, help="manifest path (default: OUT.manifest.jsonl beside OUT)")
+    run.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                     help="worker processes (default: the number of CPUs)")
+    run.add_argument("--pixel-backend", choices=CLI_PIXEL_BACKENDS, default="ocr",
+                     help="burned-in text: local OCR (default), device signatures only, or none (quarantine when suspected)")
+    run.add_argument("--text-backend", choices=CLI_TEXT_BACKENDS, default="local",
+                     help="PHI detector for text records (*.txt, patient in <file>.meta.json)")
+    run.add_argument("--options", default="",
+                     help="comma-separated profile options, e.g. retain-longitudinal-modified-dates,clean-descriptors")
     commands.add_parser("demo", help="run the Lambda handler against an emulated AWS (moto), no network")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,26 +75,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(arguments: argparse.Namespace, console: Console, errors: Console) -> int:
-    from deidentify.engine import Deidentifier
     from deidentify.keyed import KeyedMapper
     from deidentify.keys import key_for_cli
     from deidentify.local_run import RunArgumentError, RunPaths, input_files, run_folder
+    from deidentify.runtime import build_toolkit
 
     try:
         paths = RunPaths.resolve(arguments.input_dir, arguments.output_dir, arguments.quarantine, arguments.manifest)
         key = key_for_cli(arguments.key_file)
-        deidentifier = Deidentifier(KeyedMapper(key))
-    except (RunArgumentError, KeyConfigurationError, ProfileError) as error:
+        settings = EngineSettings(
+            pixel_backend=arguments.pixel_backend, text_backend=arguments.text_backend,
+            options=parse_options(arguments.options, "--options"),
+        )
+        # Built once here so a bad option fails before any worker starts.
+        profile_edition = build_toolkit(KeyedMapper(key), settings).profile_edition
+    except (RunArgumentError, KeyConfigurationError, ProfileError, ConfigurationError) as error:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
 
     files = input_files(paths.input_dir)
+    workers = min(arguments.workers, max(len(files), 1))
     started = time.perf_counter()
     with Progress(
-        TextColumn("de-identifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors,
+        TextColumn("de-identifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[counts]}"), console=errors,
     ) as progress:
-        task = progress.add_task("files", total=len(files))
-        summary = run_folder(paths, deidentifier, on_file=lambda: progress.advance(task), files=files)
+        task = progress.add_task("files", total=len(files), counts="")
+        seen: Counter = Counter()
+
+        def advance(entry: ManifestEntry) -> None:
+            seen[entry.outcome] += 1
+            shown = " ".join(f"{name} {seen[name]}" for name in (DEIDENTIFIED, QUARANTINED, FAILED) if seen[name])
+            progress.update(task, advance=1, counts=shown)
+
+        summary = run_folder(paths, key, settings, workers=workers, files=files, on_file=advance)
     elapsed = time.perf_counter() - started
 
     table = Table(title=f"De-identification of {paths.input_dir}", show_footer=False)
@@ -90,9 +126,14 @@ def run_command(arguments: argparse.Namespace, console: Console, errors: Console
         for reason, count in summary.reasons.most_common():
             reasons.add_row(reason, str(count))
         console.print(reasons)
+    rate = summary.total / elapsed if elapsed > 0 else 0.0
+    options = ", ".join(sorted(settings.options)) or "none"
     console.print(
-        f"{summary.total} input files in {elapsed:.1f} s; profile {deidentifier.profile.edition}; "
-        f"manifest: {paths.manifest}",
+        f"{summary.total} input files in {elapsed:.1f} s ({rate:.1f} files/s, {workers} worker"
+        f"{'s' if workers != 1 else ''}); profile {profile_edition}; options: {options}; "
+        f"pixel backend {settings.pixel_backend}; text backend {settings.text_backend}",
         highlight=False,
     )
+    console.print(f"manifest: {paths.manifest}; linkage records (raw side): {paths.quarantine_dir / 'linkage'}",
+                  highlight=False)
     return EXIT_FAILURES if summary.counts[FAILED] else EXIT_OK

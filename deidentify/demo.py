@@ -4,7 +4,10 @@ Creates the raw, de-identified and quarantine buckets, the intake queue and the 
 secret in an emulated account; wires the raw bucket's ObjectCreated notifications to the
 queue; uploads the DICOM files shipped inside the pydicom wheel plus one non-DICOM object;
 delivers the queue to the handler in batches of 10 as Lambda's SQS trigger would; replays
-one notification to show idempotency; prints what happened.
+one notification to show idempotency; prints what happened, from the outcome records.
+
+The emulated Lambda runs the device-signature pixel backend and the local text detector
+(moto has no Comprehend Medical, and its Rekognition answers canned text).
 """
 
 from __future__ import annotations
@@ -29,8 +32,14 @@ DEMO_ENVIRONMENT = {
     "AWS_REGION": "eu-west-1",
     "POWERTOOLS_SERVICE_NAME": "deidentify-demo",
 }
-NON_DICOM_KEY = "incoming/site-01/referral-letter.txt"
-NON_DICOM_BODY = b"Referral letter (synthetic): please review the attached series.\n"
+NON_DICOM_KEY = "incoming/site-01/scan-request.pdf"
+NON_DICOM_BODY = b"%PDF-1.7 synthetic scan request\n"
+TEXT_RECORD_KEY = "incoming/site-01/referral-letter.txt"
+TEXT_RECORD_BODY = (
+    b"Referral letter (synthetic).\nPatient: Alice Synthetic, MRN SYN-PAT-000417, DOB 1951-09-23.\n"
+    b"Seen on 2024-02-29; please review the attached series.\n"
+)
+TEXT_RECORD_PATIENT_ID = "SYN-PAT-000417"
 
 
 def demo_files() -> list[tuple[str, Path]]:
@@ -83,10 +92,14 @@ def _run_pipeline(console: Console) -> dict[str, Any]:
     for object_key, path in uploads:
         s3.put_object(Bucket=pipeline.raw_bucket, Key=object_key, Body=path.read_bytes())
     s3.put_object(Bucket=pipeline.raw_bucket, Key=NON_DICOM_KEY, Body=NON_DICOM_BODY)
-    uploaded = len(uploads) + 1
+    s3.put_object(Bucket=pipeline.raw_bucket, Key=TEXT_RECORD_KEY, Body=TEXT_RECORD_BODY, ContentType="text/plain",
+                  Metadata={"patient-id": TEXT_RECORD_PATIENT_ID})
+    uploaded = len(uploads) + 2
     console.print(
         f"Uploaded {uploaded} objects to s3://{pipeline.raw_bucket} ({len(uploads)} files from the pydicom wheel, "
-        f"1 non-DICOM); S3 notified {pipeline.queue_name} (moto delivers S3 -> SQS notifications itself).",
+        f"1 text record with x-amz-meta-patient-id, 1 PDF); S3 notified {pipeline.queue_name} "
+        f"(moto delivers S3 -> SQS notifications itself). Engine: pixel backend {pipeline.pixel_backend}, "
+        f"text backend {pipeline.text_backend}.",
         highlight=False,
     )
 
@@ -111,14 +124,18 @@ def _run_pipeline(console: Console) -> dict[str, Any]:
 
     log_lines = [json.loads(line) for line in log_before_replay.splitlines() if line.startswith("{")]
     processed = [line for line in log_lines if line.get("message") == "object processed"]
-    outcome_counts = Counter(line["outcome"] for line in processed)
+    quarantine_keys = pipeline.keys(pipeline.quarantine_bucket)
+    records = [pipeline.read_json(pipeline.quarantine_bucket, key) for key in quarantine_keys if key.startswith("outcomes/")]
+    outcome_counts = Counter(record["outcome"] for record in records)
     return {
         "uploaded": uploaded,
         "batches": batches,
         "messages": messages_total,
         "failed_messages": failed_messages,
         "outcomes": outcome_counts,
-        "unaccounted": uploaded - sum(outcome_counts.values()),
+        "unaccounted": uploaded - len(records),
+        "linkage_records": sum(1 for key in quarantine_keys if key.startswith("linkage/")),
+        "text_records": [key for key in outputs if key.startswith("records/")],
         "deidentified_objects": _describe_outputs(s3, pipeline.deidentified_bucket, outputs),
         "quarantined": _quarantine_reasons(s3, pipeline.quarantine_bucket, pipeline.keys(pipeline.quarantine_bucket)),
         "replay_unchanged": replay == {"batchItemFailures": []} and outputs == outputs_before_replay,
@@ -133,6 +150,8 @@ def _describe_outputs(s3: Any, bucket: str, keys: list[str]) -> Counter:
 
     described: Counter = Counter()
     for key in keys:
+        if not key.endswith(".dcm"):
+            continue
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         dataset = pydicom.dcmread(BytesIO(body), stop_before_pixels=True)
         sop_class = UID(str(dataset.get("SOPClassUID", ""))).name or "unknown"
@@ -174,9 +193,12 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
     summary.add_row("SQS messages (incl. the s3:TestEvent) / Lambda batches", f"{report['messages']} / {report['batches']}")
     summary.add_row("inputs de-identified", str(outcomes["de-identified"]))
     summary.add_row("distinct de-identified objects (inputs sharing a SOP Instance UID map to one)", str(distinct))
+    summary.add_row("text records de-identified (records/<pseudonym>/...)", str(len(report["text_records"])))
     summary.add_row("inputs quarantined", str(outcomes["quarantined"]))
+    summary.add_row("inputs failed (outcome record 'failed')", str(outcomes["failed"]))
     summary.add_row("messages failed (would be retried, then dead-lettered)", str(report["failed_messages"]))
-    summary.add_row("raw objects unaccounted for", str(report["unaccounted"]))
+    summary.add_row("raw objects without an outcome record (quarantine bucket, outcomes/)", str(report["unaccounted"]))
+    summary.add_row("linkage records (quarantine bucket, linkage/; raw side only)", str(report["linkage_records"]))
     summary.add_row("replayed notification left the output unchanged", "yes" if report["replay_unchanged"] else "NO")
     summary.add_row("run time", f"{report['seconds']:.1f} s")
     console.print(summary)

@@ -25,10 +25,17 @@ class EmulatedPipeline:
     deidentified_bucket: str = "trial-imaging-deidentified"
     quarantine_bucket: str = "trial-imaging-quarantine"
     queue_name: str = "trial-imaging-intake"
+    dead_letter_queue_name: str = "trial-imaging-intake-dlq"
+    max_receive_count: int = 3
     queue_url: str = ""
     queue_arn: str = ""
+    dead_letter_queue_url: str = ""
     key_secret_arn: str = ""
+    # The engine the emulated Lambda runs: no Rekognition or Comprehend Medical in moto.
+    pixel_backend: str = "signatures"
+    text_backend: str = "local"
     clients: dict[str, Any] = field(default_factory=dict)
+    _writes: int = 0
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
@@ -39,11 +46,18 @@ class EmulatedPipeline:
         s3 = self.client("s3")
         for bucket in (self.raw_bucket, self.deidentified_bucket, self.quarantine_bucket):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+            # As deployed (components/secure_bucket.py): events then carry object versions.
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         sqs = self.client("sqs")
-        self.queue_url = sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
-        self.queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        self.dead_letter_queue_url = sqs.create_queue(QueueName=self.dead_letter_queue_name)["QueueUrl"]
+        dead_letter_arn = self._queue_arn(self.dead_letter_queue_url)
+        self.queue_url = sqs.create_queue(
+            QueueName=self.queue_name,
+            Attributes={"RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(self.max_receive_count)}
+            )},
+        )["QueueUrl"]
+        self.queue_arn = self._queue_arn(self.queue_url)
         s3.put_bucket_notification_configuration(
             Bucket=self.raw_bucket,
             NotificationConfiguration={
@@ -53,18 +67,46 @@ class EmulatedPipeline:
         secret = self.client("secretsmanager").create_secret(Name="trial-imaging/deid-key", SecretBinary=key)
         self.key_secret_arn = secret["ARN"]
 
+    def _queue_arn(self, queue_url: str) -> str:
+        attributes = self.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
     def handler_environment(self) -> dict[str, str]:
         return {
             "DEID_OUTPUT_BUCKET": self.deidentified_bucket,
             "DEID_QUARANTINE_BUCKET": self.quarantine_bucket,
             "DEID_KEY_SECRET_ARN": self.key_secret_arn,
+            "DEID_PIXEL_BACKEND": self.pixel_backend,
+            "DEID_TEXT_BACKEND": self.text_backend,
         }
 
-    def receive_batch(self, max_messages: int = 10) -> list[dict[str, Any]]:
+    def receive_batch(self, max_messages: int = 10, visibility_timeout: int | None = None) -> list[dict[str, Any]]:
+        """A batch as Lambda's poller receives it. ``visibility_timeout=0`` makes failed
+        messages visible again at once, to replay SQS retries without waiting."""
+        request: dict[str, Any] = {
+            "QueueUrl": self.queue_url, "MaxNumberOfMessages": max_messages, "AttributeNames": ["All"],
+            "WaitTimeSeconds": 0,
+        }
+        if visibility_timeout is not None:
+            request["VisibilityTimeout"] = visibility_timeout
+        return self.client("sqs").receive_message(**request).get("Messages", [])
+
+    def dead_letters(self) -> list[dict[str, Any]]:
         response = self.client("sqs").receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=max_messages, AttributeNames=["All"], WaitTimeSeconds=0
+            QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0
         )
         return response.get("Messages", [])
+
+    def upload(self, key: str, body: bytes, metadata: dict[str, str] | None = None,
+               content_type: str | None = None) -> dict[str, str]:
+        """Put a raw object; returns what a real S3 event would carry about it (versionId,
+        and a sequencer that grows with every write, as S3's does for one key)."""
+        request: dict[str, Any] = {"Bucket": self.raw_bucket, "Key": key, "Body": body, "Metadata": metadata or {}}
+        if content_type:
+            request["ContentType"] = content_type
+        response = self.client("s3").put_object(**request)
+        self._writes += 1
+        return {"versionId": response.get("VersionId", ""), "sequencer": f"{0x617F08299329D189 + self._writes:X}"}
 
     def lambda_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """The event shape of Lambda's SQS trigger."""
@@ -76,6 +118,15 @@ class EmulatedPipeline:
         for message in messages:
             if message["MessageId"] not in failed:
                 self.client("sqs").delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def notify(self, key: str, event: dict[str, str]) -> None:
+        """Send the S3 notification of one upload (as returned by ``upload``) to the queue again:
+        a duplicate, or a late one when sent after a newer upload's."""
+        body = s3_event_body(self.raw_bucket, key, self.region, event.get("versionId"), event.get("sequencer"))
+        self.client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    def read_json(self, bucket: str, key: str) -> dict[str, Any]:
+        return json.loads(self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def keys(self, bucket: str) -> list[str]:
         paginator = self.client("s3").get_paginator("list_objects_v2")
@@ -96,16 +147,22 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
     }
 
 
-def s3_event_body(bucket: str, key: str, region: str) -> str:
+def s3_event_body(bucket: str, key: str, region: str, version_id: str | None = None,
+                  sequencer: str | None = None) -> str:
     """An S3 ObjectCreated:Put notification body, as S3 would send it."""
     from urllib.parse import quote_plus
 
+    s3_object: dict[str, Any] = {"key": quote_plus(key)}
+    if version_id:
+        s3_object["versionId"] = version_id
+    if sequencer:
+        s3_object["sequencer"] = sequencer
     record = {
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
         "awsRegion": region,
         "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": {"key": quote_plus(key)}},
+        "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": s3_object},
     }
     return json.dumps({"Records": [record]})
 

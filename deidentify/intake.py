@@ -1,28 +1,47 @@
 """One raw S3 object -> one outcome: de-identified copy, or quarantine with a reason.
 
-AWS errors are not caught here: they propagate so the SQS message is retried and, after
+Idempotent under at-least-once, unordered delivery: each source object has one outcome
+record (quarantine bucket, ``outcomes/<keyed reference>.json``), written last, after the
+output. An event whose S3 ``sequencer`` is not newer than the recorded outcome's (a
+duplicate, or an older version arriving late) is skipped; without a sequencer the object
+version decides, and processing is a pure function of the version's bytes anyway, so a
+repeat rewrites identical objects under identical names.
+
+AWS errors and unexpected errors are not swallowed: a 'failed' outcome record is written
+(best effort) and the error propagates, so the SQS message is retried and, after
 maxReceiveCount, lands in the dead-letter queue.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from deidentify.engine import Deidentifier
-from deidentify.errors import DeidentificationError
+from botocore.exceptions import ClientError
+
+from deidentify import ENGINE_NAME, ENGINE_VERSION
 from deidentify.layout import (
     DEIDENTIFIED,
+    FAILED,
     QUARANTINED,
+    OutcomeRecord,
     QuarantineRecord,
-    output_name,
+    linkage_document,
+    linkage_record_name,
+    outcome_record_name,
     quarantine_object_name,
     quarantine_reason_name,
+    utc_timestamp,
 )
+from deidentify.processing import Deidentified, RawObject, process
+from deidentify.runtime import Toolkit
 
 S3_TEST_EVENT = "s3:TestEvent"
+PATIENT_ID_METADATA = "patient-id"  # x-amz-meta-patient-id on text records
+SKIPPED = "skipped"
 
 
 class MalformedEventError(ValueError):
@@ -33,14 +52,17 @@ class MalformedEventError(ValueError):
 class S3ObjectRef:
     bucket: str
     key: str
+    version_id: str | None = None
+    sequencer: str | None = None
 
 
 @dataclass(frozen=True)
 class ObjectOutcome:
-    outcome: str
+    outcome: str  # de-identified | quarantined | skipped
     reason: str
     destination_bucket: str
     destination_key: str
+    object_ref: str = ""
 
 
 def object_refs_from_sqs_body(body: str) -> list[S3ObjectRef]:
@@ -64,46 +86,143 @@ def object_refs_from_sqs_body(body: str) -> list[S3ObjectRef]:
             continue
         try:
             bucket = record["s3"]["bucket"]["name"]
-            key = unquote_plus(record["s3"]["object"]["key"])  # S3 URL-encodes keys in events
+            s3_object = record["s3"]["object"]
+            key = unquote_plus(s3_object["key"])  # S3 URL-encodes keys in events
         except (KeyError, TypeError):
             raise MalformedEventError("S3 event record lacks bucket or object key") from None
         if key.endswith("/"):
             continue  # a console "folder" marker, not a file
-        refs.append(S3ObjectRef(bucket=bucket, key=key))
+        sequencer = s3_object.get("sequencer") or None
+        if sequencer is not None and not _is_hex(sequencer):
+            raise MalformedEventError("S3 event record has a sequencer that is not hexadecimal")
+        refs.append(S3ObjectRef(bucket=bucket, key=key, version_id=s3_object.get("versionId") or None,
+                                sequencer=sequencer))
     return refs
 
 
-class ObjectProcessor:
-    """Reads a raw object, writes its de-identified copy or quarantines it."""
+def _is_hex(text: str) -> bool:
+    return isinstance(text, str) and bool(text) and all(ch in "0123456789abcdefABCDEF" for ch in text)
 
-    def __init__(self, s3: Any, deidentifier: Deidentifier, output_bucket: str, quarantine_bucket: str) -> None:
+
+def sequencer_order(sequencer: str) -> int:
+    """S3 sequencers of one key compare as hexadecimal numbers (the shorter left-padded)."""
+    return int(sequencer, 16)
+
+
+def supersedes(recorded: OutcomeRecord, ref: S3ObjectRef) -> bool:
+    """Whether a final recorded outcome already covers (or is newer than) this event."""
+    if not recorded.final:
+        return False
+    if recorded.sequencer and ref.sequencer:
+        return sequencer_order(recorded.sequencer) >= sequencer_order(ref.sequencer)
+    return bool(ref.version_id) and recorded.version_id == ref.version_id
+
+
+class ObjectProcessor:
+    """Reads a raw object, writes its de-identified copy or quarantines it, records the outcome."""
+
+    def __init__(
+        self,
+        s3: Any,
+        toolkit: Toolkit,
+        output_bucket: str,
+        quarantine_bucket: str,
+        linkage_prefix: str = "linkage/",
+        clock: Callable[[], str] = utc_timestamp,
+    ) -> None:
         self.s3 = s3
-        self.deidentifier = deidentifier
+        self.toolkit = toolkit
         self.output_bucket = output_bucket
         self.quarantine_bucket = quarantine_bucket
+        self.linkage_prefix = linkage_prefix
+        self.clock = clock
+
+    def reference(self, ref: S3ObjectRef) -> str:
+        return self.toolkit.mapper.reference(f"{ref.bucket}/{ref.key}")
 
     def process(self, ref: S3ObjectRef) -> ObjectOutcome:
-        data = self.s3.get_object(Bucket=ref.bucket, Key=ref.key)["Body"].read()
+        object_ref = self.reference(ref)
+        recorded = self.recorded_outcome(object_ref)
+        if recorded is not None and supersedes(recorded, ref):
+            return ObjectOutcome(SKIPPED, "already-recorded", self.output_bucket, recorded.output_key, object_ref)
         try:
-            result = self.deidentifier.deidentify_bytes(data)
-        except DeidentificationError as error:
-            return self._quarantine(ref, data, error)
-        key = output_name(result)
-        # Same input + same key => same name and bytes, so a repeated delivery rewrites
-        # the identical object instead of adding a second one.
-        self.s3.put_object(Bucket=self.output_bucket, Key=key, Body=result.data, ContentType="application/dicom")
-        return ObjectOutcome(DEIDENTIFIED, "", self.output_bucket, key)
+            return self._process(ref, object_ref)
+        except Exception as error:
+            self._record_failure(ref, object_ref, error)
+            raise
 
-    def _quarantine(self, ref: S3ObjectRef, data: bytes, error: DeidentificationError) -> ObjectOutcome:
-        record = QuarantineRecord.from_error(
-            source={"bucket": ref.bucket, "key": ref.key}, error=error,
-            profile_edition=self.deidentifier.profile.edition,
+    def recorded_outcome(self, object_ref: str) -> OutcomeRecord | None:
+        try:
+            body = self.s3.get_object(Bucket=self.quarantine_bucket, Key=outcome_record_name(object_ref))["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        try:
+            return OutcomeRecord.from_json(body)
+        except (ValueError, TypeError):
+            return None  # unreadable record: process again and overwrite it
+
+    def _process(self, ref: S3ObjectRef, object_ref: str) -> ObjectOutcome:
+        request = {"Bucket": ref.bucket, "Key": ref.key}
+        if ref.version_id:
+            request["VersionId"] = ref.version_id  # the announced version, even if overwritten since
+        response = self.s3.get_object(**request)
+        metadata = {name.lower(): value for name, value in (response.get("Metadata") or {}).items()}
+        raw = RawObject(
+            name=ref.key, data=response["Body"].read(), content_type=response.get("ContentType"),
+            patient_id=metadata.get(PATIENT_ID_METADATA),
         )
+        version_id = ref.version_id or response.get("VersionId") or ""
+        result = process(raw, self.toolkit)
+        source = {"bucket": ref.bucket, "key": ref.key, "version_id": version_id}
+        if isinstance(result, Deidentified):
+            # Same input + same key => same name and bytes: a repeat rewrites the identical object.
+            self.s3.put_object(Bucket=self.output_bucket, Key=result.output_name, Body=result.data,
+                               ContentType=result.content_type)
+            self.s3.put_object(
+                Bucket=self.quarantine_bucket, Key=linkage_record_name(self.linkage_prefix, object_ref),
+                Body=linkage_document(object_ref, source, result.linkage), ContentType="application/json",
+            )
+            self._record(ref, object_ref, version_id, DEIDENTIFIED, "", result.output_name)
+            return ObjectOutcome(DEIDENTIFIED, "", self.output_bucket, result.output_name, object_ref)
+
+        record = QuarantineRecord.from_error(source=source, error=result.error,
+                                             profile_edition=self.toolkit.profile_edition)
         object_key = quarantine_object_name(ref.key)
         # The object first: a reason record always has its object beside it.
-        self.s3.put_object(Bucket=self.quarantine_bucket, Key=object_key, Body=data)
-        self.s3.put_object(
-            Bucket=self.quarantine_bucket, Key=quarantine_reason_name(ref.key), Body=record.to_json(),
-            ContentType="application/json",
+        self.s3.put_object(Bucket=self.quarantine_bucket, Key=object_key, Body=raw.data)
+        self.s3.put_object(Bucket=self.quarantine_bucket, Key=quarantine_reason_name(ref.key), Body=record.to_json(),
+                           ContentType="application/json")
+        self._record(ref, object_ref, version_id, QUARANTINED, result.reason, "")
+        return ObjectOutcome(QUARANTINED, result.reason, self.quarantine_bucket, object_key, object_ref)
+
+    def _record(self, ref: S3ObjectRef, object_ref: str, version_id: str, outcome: str, reason: str,
+                output_key: str) -> None:
+        record = OutcomeRecord(
+            object_ref=object_ref, outcome=outcome, reason=reason, output_key=output_key,
+            version_id=version_id, sequencer=ref.sequencer or "", engine=self.engine_description(),
+            recorded_at=self.clock(),
         )
-        return ObjectOutcome(QUARANTINED, error.reason, self.quarantine_bucket, object_key)
+        self.s3.put_object(Bucket=self.quarantine_bucket, Key=outcome_record_name(object_ref), Body=record.to_json(),
+                           ContentType="application/json")
+
+    def _record_failure(self, ref: S3ObjectRef, object_ref: str, error: Exception) -> None:
+        try:
+            self._record(ref, object_ref, ref.version_id or "", FAILED, failure_reason(error), "")
+        except Exception:  # the original error is what the caller must see and retry
+            pass
+
+    def engine_description(self) -> dict[str, Any]:
+        return {
+            "engine": f"{ENGINE_NAME} {ENGINE_VERSION}",
+            "profile": self.toolkit.profile_edition,
+            **self.toolkit.settings.describe(),
+        }
+
+
+def failure_reason(error: BaseException) -> str:
+    """A PHI-free reason code: the AWS error code, or the exception type."""
+    if isinstance(error, ClientError):
+        return "aws-error:" + str(error.response.get("Error", {}).get("Code", "unknown"))
+    return "internal-error:" + type(error).__name__

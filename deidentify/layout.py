@@ -4,12 +4,18 @@ Shared by the Lambda (S3 keys) and the CLI (paths relative to OUT / the quaranti
 so both produce the same names. Output names come only from keyed UIDs, never from patient
 identifiers or the source name. Quarantine stays on the raw side, so it may mirror the
 source name (which can itself hold identifiers).
+
+The quarantine bucket (raw side) also holds, per source object, one outcome record under
+``outcomes/`` (PHI-free, named by the object's keyed reference) and, for de-identified
+objects, a linkage record (originals -> keyed values) under the linkage prefix.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 from deidentify import ENGINE_NAME, ENGINE_VERSION
 from deidentify.engine import DeidentifiedObject
@@ -21,11 +27,30 @@ FAILED = "failed"
 
 QUARANTINE_OBJECTS_PREFIX = "objects/"
 QUARANTINE_REASONS_PREFIX = "reasons/"
+OUTCOMES_PREFIX = "outcomes/"
+RESERVED_QUARANTINE_PREFIXES = (QUARANTINE_OBJECTS_PREFIX, QUARANTINE_REASONS_PREFIX, OUTCOMES_PREFIX)
+TEXT_RECORDS_PREFIX = "records/"
+UNLINKED_RECORDS = "unlinked"
 
 
 def output_name(result: DeidentifiedObject) -> str:
     """'<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm', all keyed UIDs."""
     return f"{result.study_instance_uid}/{result.series_instance_uid}/{result.sop_instance_uid}.dcm"
+
+
+def text_output_name(patient_pseudonym: str | None, record_reference: str) -> str:
+    """'records/<patient pseudonym or unlinked>/<keyed record reference>.txt'."""
+    return f"{TEXT_RECORDS_PREFIX}{patient_pseudonym or UNLINKED_RECORDS}/{record_reference}.txt"
+
+
+def outcome_record_name(object_reference: str) -> str:
+    """Raw side: one outcome record per source object, named by its keyed reference."""
+    return f"{OUTCOMES_PREFIX}{object_reference}.json"
+
+
+def linkage_record_name(prefix: str, object_reference: str) -> str:
+    """Raw side: the originals -> keyed values of one source object."""
+    return f"{prefix}{object_reference}.json"
 
 
 def quarantine_object_name(source_name: str) -> str:
@@ -59,3 +84,42 @@ class QuarantineRecord:
             "profile": self.profile_edition,
         }
         return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def utc_timestamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """What happened to one source object. PHI-free: the object appears only as a keyed
+    reference and the output name is built from keyed values."""
+
+    object_ref: str
+    outcome: str  # de-identified | quarantined | failed
+    reason: str
+    output_key: str
+    version_id: str
+    sequencer: str
+    engine: dict[str, Any]
+    recorded_at: str
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> "OutcomeRecord":
+        document = json.loads(data)
+        return cls(**{name: document.get(name, "") for name in cls.__dataclass_fields__})
+
+    @property
+    def final(self) -> bool:
+        """De-identified or quarantined; a failure is retried and then overwritten."""
+        return self.outcome in (DEIDENTIFIED, QUARANTINED)
+
+
+def linkage_document(object_ref: str, source: dict[str, str], linkage: dict[str, Any]) -> bytes:
+    """A linkage record: original identifiers -> keyed values. Raw side only."""
+    # No time stamp: a repeated delivery rewrites the identical record.
+    document = {"object_ref": object_ref, "source": source, **linkage}
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

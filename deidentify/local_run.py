@@ -1,31 +1,43 @@
-"""De-identifies a local folder tree with the same engine as the Lambda.
+"""De-identifies a local folder tree with the same engine and processing as the Lambda.
 
 IN is read, never changed. De-identified files go to OUT under the same names as in the
-de-identified bucket; quarantined files and their reason records go to a separate folder
-with the same layout as the quarantine bucket; the manifest accounts for every input.
+de-identified bucket; quarantined files, their reason records and the linkage records go to
+a separate folder with the same layout as the quarantine bucket; the manifest accounts for
+every input, in input order, whatever the number of workers.
+
+Text records (``*.txt``) name their patient in a sidecar ``<file>.meta.json``
+(``{"patient-id": "..."}``), the local stand-in for S3 metadata; sidecars are not inputs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deidentify.engine import Deidentifier
 from deidentify.errors import DeidentificationError
+from deidentify.keyed import KeyedMapper
 from deidentify.layout import (
     DEIDENTIFIED,
     FAILED,
     QUARANTINED,
     QuarantineRecord,
-    output_name,
+    linkage_document,
+    linkage_record_name,
     quarantine_object_name,
     quarantine_reason_name,
 )
 from deidentify.manifest import ManifestEntry, ManifestWriter
+from deidentify.processing import Deidentified, RawObject, RecordMetadataError, is_text_record, process
+from deidentify.runtime import DEFAULT_LINKAGE_PREFIX, EngineSettings, Toolkit, build_toolkit
+
+SIDECAR_SUFFIX = ".meta.json"
+PATIENT_ID_FIELD = "patient-id"
 
 
 class RunArgumentError(ValueError):
@@ -79,52 +91,121 @@ class RunSummary:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def add(self, entry: ManifestEntry) -> None:
+        self.counts[entry.outcome] += 1
+        if entry.reason:
+            self.reasons[entry.reason.split(":")[0]] += 1
+        if entry.outcome == DEIDENTIFIED:
+            self.distinct_outputs.add(entry.output)
+
 
 def input_files(input_dir: Path) -> list[Path]:
-    return sorted(path for path in input_dir.rglob("*") if path.is_file())
+    """Every file under IN except the sidecars of text records."""
+    files = sorted(path for path in input_dir.rglob("*") if path.is_file())
+    present = set(files)
+    return [path for path in files if not _is_sidecar(path, present)]
+
+
+def _is_sidecar(path: Path, present: set[Path]) -> bool:
+    return path.name.endswith(SIDECAR_SUFFIX) and path.with_name(path.name[: -len(SIDECAR_SUFFIX)]) in present
 
 
 def run_folder(
     paths: RunPaths,
-    deidentifier: Deidentifier,
-    on_file: Callable[[], None] = lambda: None,
+    key: bytes,
+    settings: EngineSettings,
+    workers: int = 1,
+    on_file: Callable[[ManifestEntry], None] = lambda entry: None,
     files: list[Path] | None = None,
 ) -> RunSummary:
-    """Process every file under IN; each ends de-identified, quarantined or failed."""
+    """Process every file under IN; each ends de-identified, quarantined or failed.
+
+    ``workers`` > 1 uses that many processes (the engine is CPU-bound); the manifest and
+    the outputs are the same as with one.
+    """
     summary = RunSummary()
     files = input_files(paths.input_dir) if files is None else files
     with ManifestWriter(paths.manifest) as manifest:
-        for path in files:
-            entry = _process_file(path, paths, deidentifier)
+        for entry in _entries(paths, key, settings, workers, files):
             manifest.write(entry)
-            summary.counts[entry.outcome] += 1
-            if entry.reason:
-                summary.reasons[entry.reason] += 1
-            if entry.outcome == DEIDENTIFIED:
-                summary.distinct_outputs.add(entry.output)
-            on_file()
+            summary.add(entry)
+            on_file(entry)
     return summary
 
 
-def _process_file(path: Path, paths: RunPaths, deidentifier: Deidentifier) -> ManifestEntry:
+def _entries(paths: RunPaths, key: bytes, settings: EngineSettings, workers: int, files: list[Path]) -> Iterator[ManifestEntry]:
+    if workers <= 1 or len(files) <= 1:
+        toolkit = build_toolkit(KeyedMapper(key), settings)
+        for path in files:
+            yield process_file(path, paths, toolkit)
+        return
+    chunksize = max(1, min(16, len(files) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(key, settings)) as pool:
+        # map() yields in input order, so the manifest order does not depend on scheduling.
+        yield from pool.map(_worker_process_file, files, [paths] * len(files), chunksize=chunksize)
+
+
+_worker_toolkit: Toolkit | None = None
+
+
+def _start_worker(key: bytes, settings: EngineSettings) -> None:
+    global _worker_toolkit
+    _worker_toolkit = build_toolkit(KeyedMapper(key), settings)
+
+
+def _worker_process_file(path: Path, paths: RunPaths) -> ManifestEntry:
+    assert _worker_toolkit is not None, "worker started without its toolkit"
+    return process_file(path, paths, _worker_toolkit)
+
+
+def process_file(path: Path, paths: RunPaths, toolkit: Toolkit) -> ManifestEntry:
     relative = path.relative_to(paths.input_dir).as_posix()
     try:
         data = path.read_bytes()
     except OSError as error:
         return ManifestEntry(relative, FAILED, f"read-error:{type(error).__name__}", "")
     try:
-        result = deidentifier.deidentify_bytes(data)
-    except DeidentificationError as error:
-        record = QuarantineRecord.from_error({"path": relative}, error, deidentifier.profile.edition)
-        target = paths.quarantine_dir / quarantine_object_name(relative)
-        _write_atomically(target, data)
-        _write_atomically(paths.quarantine_dir / quarantine_reason_name(relative), record.to_json())
-        return ManifestEntry(relative, QUARANTINED, str(error), str(target))
+        raw = RawObject(name=relative, data=data, patient_id=_sidecar_patient_id(path))
+        result = process(raw, toolkit)
+    except RecordMetadataError as error:
+        return _quarantine(relative, data, error, paths, toolkit)
     except Exception as error:  # a bug must not stop the run or leak a value; nothing is written
         return ManifestEntry(relative, FAILED, f"internal-error:{type(error).__name__}", "")
-    target = paths.output_dir / output_name(result)
+    if not isinstance(result, Deidentified):
+        return _quarantine(relative, data, result.error, paths, toolkit)
+    object_ref = toolkit.mapper.reference(relative)
+    target = paths.output_dir / result.output_name
     _write_atomically(target, result.data)
+    _write_atomically(
+        paths.quarantine_dir / linkage_record_name(DEFAULT_LINKAGE_PREFIX, object_ref),
+        linkage_document(object_ref, {"path": relative}, result.linkage),
+    )
     return ManifestEntry(relative, DEIDENTIFIED, "", str(target))
+
+
+def _quarantine(relative: str, data: bytes, error: DeidentificationError, paths: RunPaths, toolkit: Toolkit) -> ManifestEntry:
+    record = QuarantineRecord.from_error({"path": relative}, error, toolkit.profile_edition)
+    target = paths.quarantine_dir / quarantine_object_name(relative)
+    _write_atomically(target, data)
+    _write_atomically(paths.quarantine_dir / quarantine_reason_name(relative), record.to_json())
+    return ManifestEntry(relative, QUARANTINED, str(error), str(target))
+
+
+def _sidecar_patient_id(path: Path) -> str | None:
+    """The text record's patient from '<file>.meta.json'; None without a sidecar."""
+    if not is_text_record(path.name, None):
+        return None
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return None
+    try:
+        document = json.loads(sidecar.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise RecordMetadataError(f"sidecar {SIDECAR_SUFFIX} is not readable JSON") from None
+    value = document.get(PATIENT_ID_FIELD) if isinstance(document, dict) else None
+    if value is not None and not isinstance(value, str):
+        raise RecordMetadataError(f"sidecar field {PATIENT_ID_FIELD!r} is not a string")
+    return value
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
