@@ -424,3 +424,33 @@ def test_short_key_secret_is_refused(pipeline: EmulatedPipeline, monkeypatch: py
     # Failed, so left on the queue for retry and, after maxReceiveCount, the dead-letter queue.
     assert len(response["batchItemFailures"]) == len(messages)
     assert pipeline.keys(pipeline.deidentified_bucket) == []
+
+
+def test_text_record_takes_its_patient_from_object_metadata(pipeline: EmulatedPipeline, log_stream: StringIO) -> None:
+    note = ("Clinic note (synthetic).\nPatient: Alice Synthetic, MRN SYN-PAT-000417, DOB 1951-09-23, "
+            "seen 2024-02-29.\n").encode()
+    pipeline.upload(DICOM_KEY, build_image())
+    # Named by content type alone (no .txt), patient from x-amz-meta-patient-id.
+    pipeline.upload("incoming/Synthetic^Alice/note-0001", note, metadata={"patient-id": SYNTHETIC_PHI["PatientID"]},
+                    content_type="text/plain; charset=utf-8")
+    pipeline.upload("incoming/Synthetic^Alice/note-0002.txt", note)
+    assert all(response == {"batchItemFailures": []} for response in _deliver_all(pipeline))
+
+    s3 = pipeline.client("s3")
+    outputs = pipeline.keys(pipeline.deidentified_bucket)
+    image_key = next(key for key in outputs if key.endswith(".dcm"))
+    pseudonym = pydicom.dcmread(BytesIO(s3.get_object(Bucket=pipeline.deidentified_bucket, Key=image_key)[
+        "Body"].read())).PatientID
+    records = sorted(key for key in outputs if key.startswith("records/"))
+    assert [key.split("/")[1] for key in records] == [pseudonym, "unlinked"]
+    linked = s3.get_object(Bucket=pipeline.deidentified_bucket, Key=records[0])["Body"].read().decode()
+    assert pseudonym in linked
+    for value in ("Alice", "Synthetic", "SYN-PAT-000417", "1951-09-23", "2024-02-29"):
+        assert value not in linked
+    linkage = pipeline.read_json(pipeline.quarantine_bucket,
+                                 f"linkage/{_reference(pipeline, 'incoming/Synthetic^Alice/note-0001')}.json")
+    assert linkage["patient"] == {"original_id": SYNTHETIC_PHI["PatientID"], "pseudonym": pseudonym}
+    assert _outcome_of(pipeline, "incoming/Synthetic^Alice/note-0001")["output_key"] == records[0]
+    logs = log_stream.getvalue()
+    for value in ("Alice", "SYN-PAT-000417", "note-0001"):
+        assert value not in logs
