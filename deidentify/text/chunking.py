@@ -89,7 +89,7 @@ BATCH_SEPARATOR = "\n\n"
 
 
 def pack_batches(texts: Sequence[str], max_bytes: int) -> tuple[list[Batch], list[int]]:
-    """Greedy packing of non-empty texts into batches of at most `max_bytes`.
+    """Greedy packing of texts that are not blank into batches of at most `max_bytes`.
 
     Returns the batches and the indices of texts too long to share a request (to be chunked
     on their own). Many short strings in one request matter because each request is billed
@@ -110,7 +110,7 @@ def pack_batches(texts: Sequence[str], max_bytes: int) -> tuple[list[Batch], lis
         parts, members, starts, used_bytes, used_chars = [], [], [], 0, 0
 
     for index, text in enumerate(texts):
-        if not text:
+        if not text.strip():
             continue
         size = len(text.encode("utf-8"))
         if size > max_bytes:

@@ -59,14 +59,14 @@ _MONTH_LOOKALIKES = frozenset({"may", "march", "mar"})
 _EMAIL = re.compile(r"\b[\w.%+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _URL = re.compile(r"\b(?:https?://|ftp://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _PHONE = re.compile(
-    r"(?:(?<![\w+])\+\d{1,3}[\s.-]?(?:\(0\)\s?)?(?:\(?\d{1,5}\)?[\s.-]?){2,5}\d{2,4}\b)"   # +44 20 7946 0000
-    r"|(?:(?<!\w)\(\d{3}\)\s?\d{3}[\s.-]\d{4}\b)"                                          # (555) 010-0000
-    r"|(?:\b\d{3}[.-]\d{3}[.-]\d{4}\b)"                                                    # 555-010-0000
-    r"|(?:\b0\d{2,4}[\s-]\d{3,4}[\s-]?\d{3,4}\b)"                                           # 020 7946 0000
+    r"(?:(?<![\w+])\+\d{1,3}[ .-]?(?:\(0\) ?)?(?:\(?\d{1,5}\)?[ .-]?){2,5}\d{2,4}\b)"   # +44 20 7946 0000
+    r"|(?:(?<!\w)\(\d{3}\) ?\d{3}[ .-]\d{4}\b)"                                     # (555) 010-0000
+    r"|(?:\b\d{3}[.-]\d{3}[.-]\d{4}\b)"                                            # 555-010-0000
+    r"|(?:\b0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}\b)"                                     # 020 7946 0000
 )
 _PHONE_LABELLED = re.compile(
     r"\b(?:tel(?:ephone)?|phone|ph|fax|mobile|mob|cell|pager|bleep)\b\.?\s*(?:no\.?|number|#)?\s*[:#]?\s*"
-    r"(?P<value>\+?\(?\d[\d\s().-]{4,}\d)",
+    r"(?P<value>\+?\(?\d[\d \t().-]{4,}\d)",
     re.IGNORECASE,
 )
 _ID_LABELS = (
@@ -225,7 +225,8 @@ def _name_after(text: str, position: int, reach: int) -> tuple[int, int] | None:
         if word is None:
             break
         value = word.group()
-        if not value[0].isupper() or value.rstrip(".").casefold() in _NOT_NAMES:
+        # Capitalised, or from a script without case (東京, ...).
+        if value[0].islower() or value.rstrip(".").casefold() in _NOT_NAMES:
             break
         if begin is None:
             begin = start

@@ -190,9 +190,18 @@ def _patient_name_tokens(text: str, spans: list[PhiEntity], identity: str | None
     _, name_parts = _identity_values(identity)
     tokens = {part.casefold() for part in name_parts}
     for entity in spans:
-        if entity.type == NAME and _PATIENT_LABEL.search(text[max(0, entity.begin - 40):entity.begin]):
+        if entity.type == NAME and _PATIENT_LABEL.search(_line_before(text, entity.begin)):
             tokens.update(_words(text[entity.begin:entity.end]))
     return frozenset(tokens)
+
+
+def _line_before(text: str, position: int, limit: int = 200) -> str:
+    """The text from the start of the line to `position`; a NUL marks a cut so '^' in the
+    label pattern only ever matches a real line start."""
+    line_start = text.rfind("\n", 0, position) + 1
+    if position - line_start > limit:
+        return "\x00" + text[position - limit:position]
+    return text[line_start:position]
 
 
 def _replacement(

@@ -44,6 +44,7 @@ def _found(text: str) -> set[tuple[str, str]]:
         ("Reviewed by Dr. Ima Fakename today", "Ima Fakename", "NAME"),
         ("Discussed with Mrs O'Testy-Smith", "O'Testy-Smith", "NAME"),
         ("Referring physician: Ólafur Ñúñez", "Ólafur Ñúñez", "NAME"),
+        ("Patient: 山田 太郎 (inpatient)", "山田 太郎", "NAME"),
         ("She is 93 years old", "93", "AGE"),
         ("a 101-year-old woman", "101", "AGE"),
         ("Age: 95", "95", "AGE"),

@@ -120,6 +120,18 @@ def test_same_key_same_output_other_key_different(mapper: KeyedMapper) -> None:
     assert placeholders and placeholders.isdisjoint(re.findall(r"\[(?:NAME|ID)-[0-9A-F]{8}\]", other.text))
 
 
+@pytest.mark.parametrize(
+    ("record", "is_patient"),
+    [("Patient: Jane Roe", True), ("Patient name: Jane Roe", True), ("Name: Jane Roe", True),
+     ("Referring physician name: Jane Roe", False), ("Signed by: Jane Roe", False), ("Dr. Jane Roe", False)],
+)
+def test_only_names_labelled_as_the_patients_get_the_pseudonym(mapper: KeyedMapper, record: str,
+                                                                is_patient: bool) -> None:
+    outcome = _local(record, mapper)
+    assert (outcome.patient_pseudonym in outcome.text) is is_patient
+    assert "Jane" not in outcome.text and "Roe" not in outcome.text
+
+
 def test_the_same_person_gets_the_same_placeholder_in_every_record(mapper: KeyedMapper) -> None:
     one = _local("Seen by Dr. Madeup Doctor.", mapper)
     two = _local("Letter to Dr Madeup Doctor about another patient.", mapper, identity=None)
