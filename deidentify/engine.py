@@ -180,7 +180,7 @@ class Deidentifier:
         item_identity: str | None | bool = False  # computed on first use, per item
         for tag in list(dataset.keys()):
             if tag.is_private:
-                self._private(dataset, tag)
+                self._private(dataset, tag, run)
                 continue
             if tag.element == 0 or not (dictionary_has_tag(tag) or repeater_has_tag(tag)):
                 # Group lengths go stale once values change; unknown public elements cannot
@@ -223,7 +223,11 @@ class Deidentifier:
         self, dataset: Dataset, tag: BaseTag, vr: str, action: Action, run: _ObjectRun, cleaning: bool = False
     ) -> None:
         action = _RESOLVED.get(action, action)
-        if run.collect and action is not Action.KEEP and action is not Action.CLEAN and vr in _IDENTIFYING_VRS:
+        # A value about to be cleaned in place is no search term for itself, except a date:
+        # the original date is identifying wherever else it appears (text, pixels).
+        if run.collect and action is not Action.KEEP and (vr in _IDENTIFYING_VRS or vr == "SQ") and (
+            action is not Action.CLEAN or vr in _TEMPORAL_VRS
+        ):
             _record(dataset, tag, vr, run)
         if action is Action.REMOVE:
             del dataset[tag]
@@ -261,9 +265,14 @@ class Deidentifier:
         cleaned = [cleaner.clean(value, element.VR) for value in _values(element)]
         element.value = cleaned if len(cleaned) > 1 else (cleaned[0] if cleaned else "")
 
-    def _private(self, dataset: Dataset, tag: BaseTag) -> None:
+    def _private(self, dataset: Dataset, tag: BaseTag, run: _ObjectRun) -> None:
         if self.profile.private_attributes is Action.CLEAN and self._is_safe_private(dataset, tag):
             return
+        if run.collect and tag.element >= 0x1000:
+            raw = dataset.get_item(tag)
+            vr = raw.VR if raw is not None else None
+            if vr in _IDENTIFYING_VRS or vr == "SQ":  # an explicit VR; implicit private values are opaque
+                _record(dataset, tag, vr, run)
         del dataset[tag]
 
     def _is_safe_private(self, dataset: Dataset, tag: BaseTag) -> bool:
@@ -362,14 +371,22 @@ def _values(element: DataElement) -> list[str]:
 
 
 def _record(dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun) -> None:
+    """Remember an identifying value (every text value, for a sequence) before it goes."""
     try:
         element = dataset[tag]
+        if vr == "SQ":
+            for item in element.value:
+                for nested in item.iterall():
+                    if nested.VR in _IDENTIFYING_VRS and not (nested.tag.is_private and nested.tag.element < 0x1000):
+                        _record_values(nested, run)
+        else:
+            _record_values(element, run)
     except Exception:  # undecodable: removed or replaced anyway, nothing to record
         return
-    if vr == "PN":
-        run.identifying.extend(str(value) for value in _values(element))
-    else:
-        run.identifying.extend(value for value in _values(element) if len(value.strip()) > 1)
+
+
+def _record_values(element: DataElement, run: _ObjectRun) -> None:
+    run.identifying.extend(value for value in _values(element) if len(value.strip(" \x00^=")) > 1)
 
 
 def _creator_text(dataset: Dataset, creator_tag: BaseTag) -> str:
