@@ -7,9 +7,9 @@ characters, so every span here is in characters and sized by its UTF-8 encoding.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Sequence
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from deidentify.text.chunking import chunk_spans, pack_batches
 from deidentify.text.detector import PhiEntity, TextDetectorUnavailableError, without_contained_duplicates
@@ -94,7 +96,8 @@ class ComprehendMedicalDetector:
                     # An entity reaching across the separator is clipped to each text.
                     clipped_begin, clipped_end = max(begin, start), min(end, stop)
                     if clipped_begin < clipped_end and texts[member][clipped_begin - start:clipped_end - start].strip():
-                        results[member].append(PhiEntity(clipped_begin - start, clipped_end - start, entity_type, score))
+                        results[member].append(
+                            PhiEntity(clipped_begin - start, clipped_end - start, entity_type, score))
             for member in batch.members:
                 results[member] = without_contained_duplicates(results[member])
         for member in alone:

@@ -9,9 +9,9 @@ unparseable so the caller replaces it entirely.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                 "October", "November", "December")
@@ -23,7 +23,9 @@ _MONTH = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|J
 _WEEKDAY = re.compile(r"\b(?:Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|rsday|urday|sday)?\b\.?",
                       re.IGNORECASE)
 _ORDINAL = r"(?P<ord>st|nd|rd|th)?"
-_TIME_OF_DAY = re.compile(r"(?<!\d)[0-2]?\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?|\b[AaPp]\.?[Mm]\b\.?")
+_TIME_OF_DAY = re.compile(
+    r"(?<!\d)[0-2]?\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:\s?[AaPp]\.?[Mm]\.?)?|\b[AaPp]\.?[Mm]\b\.?"
+)
 # Two-digit years: 00-49 are 20xx, 50-99 are 19xx (fixed, so output never depends on today).
 _PIVOT = 50
 # A date with no year is moved as if it were in a leap year, so 29 February stays valid.
@@ -33,7 +35,7 @@ _YEARLESS_REFERENCE = 2000
 @dataclass(frozen=True)
 class _Format:
     pattern: re.Pattern[str]
-    render: Callable[[re.Match[str], int, bool], "tuple[str, date | None] | None"]
+    render: Callable[[re.Match[str], int, bool], tuple[str, date | None] | None]
 
 
 def shift_date_text(text: str, offset_days: int, *, day_first: bool = False) -> str | None:
@@ -187,31 +189,36 @@ def _render_numeric(match: re.Match[str], offset: int, day_first: bool) -> tuple
     return f"{first_out}{separator}{second_out}{separator}{_year_text(moved.year, match['y'])}", moved
 
 
+def _day_words(day: date, match: re.Match[str]) -> str:
+    """The day of a month-name date as written: '6', '06', '6th', '6th of'."""
+    number = _number(day.day, match["d"].startswith("0"))
+    return f"{number}{_ordinal(day.day, match['ord'])}{match.groupdict().get('of') or ''}"
+
+
+def _month_word(day: date, match: re.Match[str]) -> str:
+    return _styled_month(day.month, match["mon"], match["dot"])
+
+
+def _moved_named(match: re.Match[str], year: int, offset: int) -> date | None:
+    original = _valid(year, _month_number(match["mon"]), int(match["d"]))
+    return original and _shift(original, offset)
+
+
 def _render_day_month_year(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
     year_digits = match["y"].lstrip("'")
-    original = _valid(_full_year(year_digits), _month_number(match["mon"]), int(match["d"]))
-    moved = original and _shift(original, offset)
+    moved = _moved_named(match, _full_year(year_digits), offset)
     if moved is None:
         return None
     apostrophe = "'" if match["y"].startswith("'") else ""
-    return (
-        f"{_number(moved.day, match['d'].startswith('0'))}{_ordinal(moved.day, match['ord'])}{match['of'] or ''}{match['s1']}"
-        f"{_styled_month(moved.month, match['mon'], match['dot'])}{match['s2']}{apostrophe}"
-        f"{_year_text(moved.year, year_digits)}",
-        moved,
-    )
+    year = _year_text(moved.year, year_digits)
+    return f"{_day_words(moved, match)}{match['s1']}{_month_word(moved, match)}{match['s2']}{apostrophe}{year}", moved
 
 
 def _render_month_day_year(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
-    original = _valid(int(match["y"]), _month_number(match["mon"]), int(match["d"]))
-    moved = original and _shift(original, offset)
+    moved = _moved_named(match, int(match["y"]), offset)
     if moved is None:
         return None
-    return (
-        f"{_styled_month(moved.month, match['mon'], match['dot'])}{match['s1']}{_number(moved.day, match['d'].startswith('0'))}"
-        f"{_ordinal(moved.day, match['ord'])}{match['s2']}{moved.year:04d}",
-        moved,
-    )
+    return f"{_month_word(moved, match)}{match['s1']}{_day_words(moved, match)}{match['s2']}{moved.year:04d}", moved
 
 
 def _render_month_year(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
@@ -219,7 +226,7 @@ def _render_month_year(match: re.Match[str], offset: int, _: bool) -> tuple[str,
     moved = _shift(date(int(match["y"]), _month_number(match["mon"]), 15), offset)
     if moved is None:
         return None
-    return f"{_styled_month(moved.month, match['mon'], match['dot'])}{match['s1']}{moved.year:04d}", None
+    return f"{_month_word(moved, match)}{match['s1']}{moved.year:04d}", None
 
 
 def _render_numeric_month_year(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
@@ -231,27 +238,13 @@ def _render_numeric_month_year(match: re.Match[str], offset: int, _: bool) -> tu
 
 
 def _render_day_month(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
-    original = _valid(_YEARLESS_REFERENCE, _month_number(match["mon"]), int(match["d"]))
-    moved = original and _shift(original, offset)
-    if moved is None:
-        return None
-    return (
-        f"{_number(moved.day, match['d'].startswith('0'))}{_ordinal(moved.day, match['ord'])}{match['of'] or ''}{match['s1']}"
-        f"{_styled_month(moved.month, match['mon'], match['dot'])}",
-        None,
-    )
+    moved = _moved_named(match, _YEARLESS_REFERENCE, offset)
+    return None if moved is None else (f"{_day_words(moved, match)}{match['s1']}{_month_word(moved, match)}", None)
 
 
 def _render_month_day(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
-    original = _valid(_YEARLESS_REFERENCE, _month_number(match["mon"]), int(match["d"]))
-    moved = original and _shift(original, offset)
-    if moved is None:
-        return None
-    return (
-        f"{_styled_month(moved.month, match['mon'], match['dot'])}{match['s1']}{_number(moved.day, match['d'].startswith('0'))}"
-        f"{_ordinal(moved.day, match['ord'])}",
-        None,
-    )
+    moved = _moved_named(match, _YEARLESS_REFERENCE, offset)
+    return None if moved is None else (f"{_month_word(moved, match)}{match['s1']}{_day_words(moved, match)}", None)
 
 
 def _render_year(match: re.Match[str], offset: int, _: bool) -> tuple[str, date | None] | None:
@@ -274,7 +267,8 @@ _FORMATS = (
     _Format(_compiled(rf"{_MONTH}(?P<s1>\s+)(?P<d>\d{{1,2}}){_ORDINAL}(?P<s2>,?\s+)(?P<y>\d{{4}})(?!\d)"),
             _render_month_day_year),
     _Format(_compiled(rf"{_MONTH}(?P<s1>,?\s+|-)(?P<y>\d{{4}})(?!\d)"), _render_month_year),
-    _Format(_compiled(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])(?P<sep>[/.-])(?P<y>\d{4})(?!\d)"), _render_numeric_month_year),
+    _Format(_compiled(r"(?<![\d/.-])(?P<m>0?[1-9]|1[0-2])(?P<sep>[/.-])(?P<y>\d{4})(?!\d)"),
+            _render_numeric_month_year),
     _Format(_compiled(rf"(?<!\d)(?P<d>\d{{1,2}}){_ORDINAL}(?P<of>\s+of)?(?P<s1>[\s-]+){_MONTH}"), _render_day_month),
     _Format(_compiled(rf"{_MONTH}(?P<s1>\s+)(?P<d>\d{{1,2}}){_ORDINAL}(?!\d)"), _render_month_day),
     _Format(_compiled(r"(?<!\d)(?P<y>1[89]\d\d|2\d\d\d)(?!\d)"), _render_year),

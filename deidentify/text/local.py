@@ -10,7 +10,7 @@ in unstructured prose; see the coverage table in the README.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from deidentify.text.detector import (
     ADDRESS,
@@ -76,7 +76,8 @@ _ID_LABELS = (
     r"subject\s+id|record\s+(?:number|no\.?)|case\s+(?:number|no\.?)|ID|identifier"
 )
 _ID_LABELLED = re.compile(
-    rf"\b(?:{_ID_LABELS})\s*(?:#|no\.?|number)?\s*[:#=]?\s*(?P<value>[A-Za-z0-9][A-Za-z0-9/._-]*\d[A-Za-z0-9/._-]*|\d+)",
+    rf"\b(?:{_ID_LABELS})\s*(?:#|no\.?|number)?\s*[:#=]?\s*"
+    r"(?P<value>[A-Za-z0-9][A-Za-z0-9/._-]*\d[A-Za-z0-9/._-]*|\d+)",
     re.IGNORECASE,
 )
 _ID_SHAPES = re.compile(

@@ -10,8 +10,8 @@ everywhere it occurs, and so is the patient's own ID or name even where the dete
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from deidentify.errors import DeidentificationError
 from deidentify.keyed import KeyedMapper
@@ -71,7 +71,7 @@ def deidentify_record(
         detected = detector.detect(text)
     except DeidentificationError:
         raise
-    except Exception as error:  # a detector bug must quarantine the record, not pass it
+    except Exception as error:  # noqa: BLE001 - a detector bug must quarantine the record, not pass it
         raise TextDetectorUnavailableError(f"detector failed ({type(error).__name__})") from None
     spans = [entity for entity in (_clipped(entity, len(text)) for entity in detected) if entity is not None]
     spans += _identity_occurrences(text, identity)
@@ -143,7 +143,9 @@ def _repeated_occurrences(text: str, spans: Iterable[PhiEntity]) -> list[PhiEnti
             continue
         value = text[entity.begin:entity.end].strip()
         # A name's words are looked for one by one ('Jane Doe' ... 'Doe'), as written (capitalised).
-        values = [(value, True)] + ([(word, False) for word in re.split(r"[\s,^]+", value)] if entity.type == NAME else [])
+        values = [(value, True)]
+        if entity.type == NAME:
+            values += [(word, False) for word in re.split(r"[\s,^]+", value)]
         for candidate, ignore_case in values:
             candidate = candidate.strip(".")
             if len(candidate) < _MIN_PROPAGATED_LENGTH or (entity.type, candidate) in seen:
@@ -162,7 +164,8 @@ def _merged(spans: Iterable[PhiEntity]) -> list[PhiEntity]:
         if merged and entity.begin < merged[-1].end:
             current = merged[-1]
             leader = max(leader or current, entity, key=lambda e: (e.end - e.begin, e.score))
-            merged[-1] = PhiEntity(current.begin, max(current.end, entity.end), leader.type, max(current.score, entity.score))
+            end, score = max(current.end, entity.end), max(current.score, entity.score)
+            merged[-1] = PhiEntity(current.begin, end, leader.type, score)
         else:
             leader = entity
             merged.append(entity)

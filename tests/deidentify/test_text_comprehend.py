@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import boto3
 import pytest
@@ -42,7 +43,8 @@ def test_offsets_are_characters_in_multibyte_text(client) -> None:
     with Stubber(client) as stub:
         stub.add_response(
             "detect_phi",
-            _response(_entity(text, "Zoë Ünal"), _entity(text, "12/03/2024", "DATE"), _entity(text, "Ólafur Testsson")),
+            _response(_entity(text, "Zoë Ünal"), _entity(text, "12/03/2024", "DATE"),
+                      _entity(text, "Ólafur Testsson")),
             {"Text": text},
         )
         entities = _detector(client).detect(text)
@@ -70,7 +72,7 @@ def test_chunks_stay_under_the_byte_limit_even_when_characters_are_fewer(client)
         stub.assert_no_pending_responses()
     for span in spans:
         assert len(text[span.begin:span.end].encode("utf-8")) < REQUEST_BYTE_LIMIT
-    for previous, following in zip(spans, spans[1:]):
+    for previous, following in pairwise(spans):
         assert text[previous.end - 1].isspace(), "chunks are cut after whitespace"
         assert following.begin < previous.end, "consecutive chunks overlap"
         assert following.begin == 0 or text[following.begin - 1].isspace(), "overlap starts on a word"
@@ -247,5 +249,5 @@ def test_chunks_cover_the_text_within_the_byte_budget_for_any_text(seed: int) ->
     assert spans[0].begin == 0 and spans[-1].end == len(text)
     for span in spans:
         assert 0 < len(text[span.begin:span.end].encode("utf-8")) <= max_bytes
-    for previous, following in zip(spans, spans[1:]):
+    for previous, following in pairwise(spans):
         assert previous.begin < following.begin <= previous.end  # no gap, always progressing
