@@ -199,6 +199,22 @@ def test_throttling_past_the_attempt_limit_quarantines(client) -> None:
     assert len(sleeps) == 3  # no sleep after the last attempt
 
 
+def test_connection_failures_are_retried_then_quarantine() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    class Unreachable:
+        calls = 0
+
+        def detect_phi(self, Text: str) -> dict:  # boto3 names the parameter Text
+            self.calls += 1
+            raise EndpointConnectionError(endpoint_url="https://comprehendmedical.eu-west-1.amazonaws.com")
+
+    client, sleeps = Unreachable(), []
+    with pytest.raises(TextDetectorUnavailableError, match="EndpointConnectionError"):
+        ComprehendMedicalDetector(client, max_attempts=3, sleep=sleeps.append).detect("Ima Fakename")
+    assert client.calls == 3 and len(sleeps) == 2
+
+
 def test_a_refused_request_is_not_retried(client) -> None:
     sleeps: list[float] = []
     with Stubber(client) as stub:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import date, timedelta
 from io import BytesIO
@@ -220,3 +221,44 @@ def test_a_record_through_comprehend_medical(mapper: KeyedMapper) -> None:
     assert outcome.text == (f"Pätient {mapper.patient_pseudonym(identity)} seen {shifted:%m/%d/%Y} by "
                             f"Dr. {re.search(r'Dr. (.*)[.]$', outcome.text).group(1)}.")
     assert "Ima" not in outcome.text and "Zoë" not in outcome.text
+
+
+# Invented name parts: none is a real person's name on purpose, and none is an ordinary word.
+_GIVEN = ["Zorbina", "Quellan", "Ysolde", "Brannick", "Oddveig", "Tamsinel", "Élodiane", "Jörgunn"]
+_FAMILY = ["Fakenham-Roe", "Testwright", "O'Synthe", "Madeupson", "Nullbury", "Ñandúvez", "Placeholt"]
+_TEMPLATES = [
+    "Patient: {given} {family}\nMRN: {mrn}\nDOB: {dob:%d/%m/%Y}\n",
+    "Name: {FAMILY}^{GIVEN}   Patient ID: {mrn}   seen {visit:%d %B %Y}\n",
+    "{visit:%Y-%m-%d}: reviewed by Dr. {other_given} {other_family}; phone {phone}; mail {email}\n",
+    "Referring physician: {other_family}, {other_given} ({visit:%B %d, %Y}).\n",
+    "Address: {house} {street} Road, Faketown, {postcode}\nNext of kin: {kin_given} {family}\n",
+    "Mr {family} is {age} years old; follow-up on {visit:%m/%d/%Y} at www.example.invalid/{mrn}.\n",
+]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_generated_records_leak_nothing_the_local_detector_covers(mapper: KeyedMapper, seed: int) -> None:
+    rng = random.Random(seed)
+    given, family, other_given, other_family, kin_given = (
+        rng.choice(_GIVEN), rng.choice(_FAMILY), rng.choice(_GIVEN), rng.choice(_FAMILY), rng.choice(_GIVEN))
+    values = {
+        "given": given, "family": family, "GIVEN": given.upper(), "FAMILY": family.upper(),
+        "other_given": other_given, "other_family": other_family, "kin_given": kin_given,
+        "mrn": f"SYN{rng.randint(100000, 999999)}", "dob": date(1930, 1, 1) + timedelta(days=rng.randint(0, 25000)),
+        "visit": date(2015, 1, 1) + timedelta(days=rng.randint(0, 3500)),
+        "phone": f"555-01{rng.randint(0, 9)}-0{rng.randint(100, 999)}",
+        "email": f"{given.lower()}.{rng.randint(1, 99)}@example.invalid", "house": rng.randint(1, 999),
+        "street": rng.choice(["Nowhere", "Imaginary", "Fictive"]),
+        "postcode": f"ZZ{rng.randint(1, 9)} {rng.randint(1, 9)}ZZ",
+        "age": rng.randint(90, 104),
+    }
+    record = "".join(rng.sample(_TEMPLATES, k=4)) + "Lesion 14 mm, stable.\n"
+    record = record.format(**values)
+    outcome = _local(record, mapper, identity=record_patient_identity(values["mrn"]), day_first=True)
+    originals = [given, family, other_given, other_family, kin_given, values["mrn"], values["phone"],
+                 values["email"], values["postcode"], f"{values['house']} {values['street']}"]
+    originals += [f"{values['dob']:%d/%m/%Y}", f"{values['visit']:%Y-%m-%d}", f"{values['visit']:%d %B %Y}",
+                  f"{values['visit']:%B %d, %Y}", f"{values['visit']:%m/%d/%Y}", f"{values['age']} years"]
+    text = outcome.text.casefold()
+    assert [value for value in originals if str(value).casefold() in text] == []
+    assert "Lesion 14 mm, stable." in outcome.text
