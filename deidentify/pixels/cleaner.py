@@ -7,7 +7,9 @@ captures); or a detector finding text. The sender's Burned In Annotation NO is n
 Outcomes:
 - no Pixel Data: cleaned (nothing to inspect);
 - a detector ran on every frame: identifying lines (see identifying.py) and matching device
-  signature regions are blanked, cleaned;
+  signature regions are blanked, cleaned; except that an object the sender flagged Burned In
+  Annotation YES in which neither the detector nor a device signature found identifying text
+  raises BurnedInTextError (the flag says it is there, so the detector missed it);
 - the detector could not run, the pixels cannot be decoded, or a redaction could not be
   written: BurnedInTextError when text is suspected, else not cleaned (header-only);
 - "signatures" backend: a matching device signature is blanked and cleaned; a suspected
@@ -25,7 +27,12 @@ from pydicom.dataset import Dataset
 from deidentify.errors import BurnedInTextError
 from deidentify.pixels import HeaderContext, PixelOutcome
 from deidentify.pixels.detection import DetectorUnavailableError, TextBox, TextDetector
-from deidentify.pixels.frames import Frames, PixelDecodeError, decode_frames, write_frames
+from deidentify.pixels.frames import (
+    Frames,
+    PixelDecodeError,
+    decode_frames,
+    write_frames,
+)
 from deidentify.pixels.identifying import is_identifying
 from deidentify.pixels.render import to_rgb8
 from deidentify.pixels.signatures import Box, Signatures
@@ -102,6 +109,9 @@ class DetectingCleaner:
                 found, identifying = self._detect(frames, dataset, context)
             except DetectorUnavailableError as error:
                 return self._not_inspected(reason, str(error))
+            if reason == "flagged-yes" and not identifying and not signature.sufficient_alone:
+                # The sender says identifying text is there; not finding it means missing it.
+                raise BurnedInTextError("flagged YES but no identifying text was found")
             boxes.update(identifying)
             cleaned = True
             detail = f"{self.backend}: {found} text line(s), {len(identifying)} identifying"

@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from deidentify.pixels.detection import DetectorUnavailableError, TextBox, Tile, tile_grid
+from deidentify.pixels.detection import (
+    DetectorUnavailableError,
+    TextBox,
+    Tile,
+    tile_grid,
+)
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MIN_IMAGE_SIDE = 80

@@ -120,3 +120,12 @@ def test_header_values_make_otherwise_harmless_words_identifying() -> None:
 def test_build_cleaner_refuses_bad_configuration(backend: str, options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_cleaner(backend, **options)
+
+
+def test_flagged_yes_without_identifying_text_found_is_quarantined() -> None:
+    ct = read("CT_small.dcm")
+    cleaner = DetectingCleaner(FixedDetector(TextBox(2, 2, 10, 10, "L", 90.0)), load_signatures())
+    with pytest.raises(BurnedInTextError, match="flagged YES"):
+        cleaner.clean(ct, context_of(ct, burned_in_annotation="YES"))
+    found = DetectingCleaner(FixedDetector(TextBox(2, 2, 60, 10, "DOE^JANE", 90.0)), load_signatures())
+    assert found.clean(ct, context_of(ct, burned_in_annotation="YES")).redacted_regions == 1

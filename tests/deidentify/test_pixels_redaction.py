@@ -16,7 +16,13 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 from deidentify.pixels.cleaner import BOX_MARGIN, DetectingCleaner
 from deidentify.pixels.detection import TextBox
 from deidentify.pixels.signatures import load_signatures
-from tests.deidentify.pixel_fixtures import FixedDetector, context_of, decoded, read, round_trip
+from tests.deidentify.pixel_fixtures import (
+    FixedDetector,
+    context_of,
+    decoded,
+    read,
+    round_trip,
+)
 
 CASES = [
     # name, photometric written, lossy source

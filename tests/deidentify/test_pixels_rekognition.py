@@ -14,7 +14,11 @@ from PIL import Image
 from deidentify.errors import BurnedInTextError
 from deidentify.pixels import build_cleaner
 from deidentify.pixels.detection import DetectorUnavailableError
-from deidentify.pixels.rekognition import MAX_IMAGE_BYTES, MIN_IMAGE_SIDE, RekognitionDetector
+from deidentify.pixels.rekognition import (
+    MAX_IMAGE_BYTES,
+    MIN_IMAGE_SIDE,
+    RekognitionDetector,
+)
 from tests.deidentify.pixel_fixtures import context_of, decoded, read
 
 

@@ -10,7 +10,12 @@ import pytest
 
 from deidentify.errors import BurnedInTextError
 from deidentify.pixels import build_cleaner
-from deidentify.pixels.signatures import DEFAULT_SIGNATURES, Box, SignatureDataError, load_signatures
+from deidentify.pixels.signatures import (
+    DEFAULT_SIGNATURES,
+    Box,
+    SignatureDataError,
+    load_signatures,
+)
 from tests.deidentify.pixel_fixtures import context_of, decoded, read
 
 VALID = {"name": "Vendor X", "source": "test", "match": {"modality": "US", "manufacturer": "Vendor"},
