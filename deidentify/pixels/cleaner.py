@@ -21,6 +21,8 @@ static, and a detector missing a word in one frame must not leave it there.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from pydicom.dataset import Dataset
 
@@ -125,8 +127,15 @@ class DetectingCleaner:
         rows, columns = frames.array.shape[1:3]
         found = 0
         identifying: set[Box] = set()
+        seen: set[bytes] = set()
         for frame in frames.array:
-            lines = self.detector.detect(to_rgb8(frame, frames.photometric, dataset))
+            image = to_rgb8(frame, frames.photometric, dataset)
+            # Identical frames (frozen cines, repeated screens) need one detector call.
+            digest = hashlib.blake2b(image.tobytes(), digest_size=16).digest()
+            if digest in seen:
+                continue
+            seen.add(digest)
+            lines = self.detector.detect(image)
             found += len(lines)
             for line in lines:
                 if is_identifying(line.text, context.identifying_text):
