@@ -13,6 +13,8 @@ profile/option applied; Longitudinal Temporal Information Modified follows the o
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
@@ -36,9 +38,10 @@ def identity_removal_asserted(dataset: Dataset, declared_burned_in_annotation: s
 def method_description(profile: Profile, pixels_cleaned: bool = False) -> list[str]:
     """De-identification Method values (LO: at most 64 characters each)."""
     values = [f"{profile.edition} Basic Profile"]
-    for option in profile.options:
-        meaning = getattr(codes.DCM, option.method_code).meaning
-        values.append(f"{meaning.removesuffix(' Option')} ({option.edition.removeprefix('DICOM ')})")
+    values.extend(_code(option.method_code)[2].removesuffix(" Option") for option in profile.options)
+    editions = sorted({option.edition for option in profile.options})
+    if editions:
+        values.append("Option rows: " + "; ".join(editions))
     if pixels_cleaned:
         values.append("Clean Pixel Data (burned-in text pass)")
     values.append(f"{ENGINE_NAME} {ENGINE_VERSION}; keyed UIDs and pseudonyms")
@@ -65,16 +68,20 @@ def attest(dataset: Dataset, profile: Profile, identity_removed: bool, pixels_cl
 
     items = []
     for name in method_codes(profile, pixels_cleaned):
-        code = getattr(codes.DCM, name)
         item = Dataset()
-        item.CodeValue = code.value
-        item.CodingSchemeDesignator = code.scheme_designator
-        item.CodeMeaning = code.meaning
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = _code(name)
         items.append(item)
     existing = list(dataset.get("DeidentificationMethodCodeSequence", []) or [])
     dataset.DeidentificationMethodCodeSequence = Sequence(existing + items)
 
     dataset.LongitudinalTemporalInformationModified = profile.longitudinal_temporal_information
+
+
+@lru_cache(maxsize=None)
+def _code(name: str) -> tuple[str, str, str]:
+    """(value, scheme, meaning) of a CID 7050 concept from pydicom's codes."""
+    code = getattr(codes.DCM, name)
+    return code.value, code.scheme_designator, code.meaning
 
 
 def _fit(value: str) -> str:

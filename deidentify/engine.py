@@ -110,6 +110,7 @@ class Deidentifier:
         self._pseudonymised_tags = frozenset(
             tag for tag, rule in self.profile.exact.items() if rule.keyword in self.profile.pseudonymised
         )
+        self._safe_creators = frozenset((creator, group) for creator, group, _ in self.profile.safe_private)
         # Free text to clean means identifying values must be recorded while walking.
         self._cleans_text = any(
             rule.action is Action.CLEAN for rule in (*self.profile.exact.values(), *self.profile.patterns)
@@ -178,9 +179,16 @@ class Deidentifier:
         (action C), where free text and names that no row lists are cleaned too."""
         profile = self.profile
         item_identity: str | None | bool = False  # computed on first use, per item
+        kept_creators: list[BaseTag] = []
+        kept_blocks: set[int] = set()
+        creators: dict[int, str] = {}
         for tag in list(dataset.keys()):
             if tag.is_private:
-                self._private(dataset, tag, run)
+                if self._private(dataset, tag, run, creators):
+                    if tag.element >= 0x1000:
+                        kept_blocks.add((tag.group << 8) | (tag.element >> 8))
+                    else:
+                        kept_creators.append(tag)
                 continue
             if tag.element == 0 or not (dictionary_has_tag(tag) or repeater_has_tag(tag)):
                 # Group lengths go stale once values change; unknown public elements cannot
@@ -218,6 +226,9 @@ class Deidentifier:
                     dataset[tag] = DataElement(tag, vr, self.mapper.patient_pseudonym(item_identity))  # type: ignore[arg-type]
                     continue
             self._apply(dataset, tag, vr, action, run, cleaning)
+        for tag in kept_creators:  # a safe creator stays only while one of its elements does
+            if (tag.group << 8) | tag.element not in kept_blocks:
+                del dataset[tag]
 
     def _apply(
         self, dataset: Dataset, tag: BaseTag, vr: str, action: Action, run: _ObjectRun, cleaning: bool = False
@@ -265,34 +276,37 @@ class Deidentifier:
         cleaned = [cleaner.clean(value, element.VR) for value in _values(element)]
         element.value = cleaned if len(cleaned) > 1 else (cleaned[0] if cleaned else "")
 
-    def _private(self, dataset: Dataset, tag: BaseTag, run: _ObjectRun) -> None:
-        if self.profile.private_attributes is Action.CLEAN and self._is_safe_private(dataset, tag):
-            return
+    def _private(self, dataset: Dataset, tag: BaseTag, run: _ObjectRun, creators: dict[int, str]) -> bool:
+        """Keep a safe private element (True) or remove it, remembering private names when collecting."""
+        if self.profile.private_attributes is Action.CLEAN and self._is_safe_private(dataset, tag, creators):
+            return True
         if run.collect and tag.element >= 0x1000:
             raw = dataset.get_item(tag)
             vr = raw.VR if raw is not None else None
-            if vr in _IDENTIFYING_VRS or vr == "SQ":  # an explicit VR; implicit private values are opaque
+            if vr == "PN":  # names only: other private text mostly repeats public values, and costs time
                 _record(dataset, tag, vr, run)
         del dataset[tag]
+        return False
 
-    def _is_safe_private(self, dataset: Dataset, tag: BaseTag) -> bool:
-        """Safe when the block's creator (found by value, wherever its slot is) lists the element."""
+    def _is_safe_private(self, dataset: Dataset, tag: BaseTag, creators: dict[int, str]) -> bool:
+        """Safe when the block's creator (found by value, wherever its slot is) lists the element.
+
+        A creator is kept provisionally when it owns safe elements of this group; ``_clean``
+        drops it again if none of its elements stayed.
+        """
         element_number = tag.element
         if element_number < 0x10:
             return False
-        safe = self.profile.safe_private
-        if element_number <= 0xFF:  # a private creator: kept only while one of its elements is
-            creator = _creator_text(dataset, tag)
-            block_start = (tag.group << 16) | (element_number << 8)
-            return any(
-                (creator, tag.group, (other & 0xFF)) in safe
-                for other in dataset.keys()
-                if block_start <= other <= block_start + 0xFF
-            )
+        if element_number <= 0xFF:
+            creator = creators[tag] = _creator_text(dataset, tag)
+            return (creator, tag.group) in self._safe_creators
         if element_number < 0x1000:
             return False
-        creator = _creator_text(dataset, BaseTag((tag.group << 16) | (element_number >> 8)))
-        return (creator, tag.group, element_number & 0xFF) in safe
+        creator_tag = (tag.group << 16) | (element_number >> 8)
+        creator = creators.get(creator_tag)
+        if creator is None:  # the creator was removed earlier in this walk, or is missing
+            creator = creators[creator_tag] = _creator_text(dataset, BaseTag(creator_tag))
+        return (creator, tag.group, element_number & 0xFF) in self.profile.safe_private
 
     def _clean_items(self, element: DataElement, run: _ObjectRun, cleaning: bool = False) -> None:
         for item in element.value:

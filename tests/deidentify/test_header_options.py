@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -11,13 +12,20 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
+from deidentify.dicom_io import quiet_pydicom
 from deidentify.engine import Deidentifier
-from deidentify.errors import ProfileError
+from deidentify.errors import DeidentificationError, ProfileError
 from deidentify.keyed import KeyedMapper
 from deidentify.profile import OPTION_NAMES, Action, load_basic_profile, load_option, parse_option
 from deidentify.temporal import normalise_time, shift_date, shift_datetime
-from tests.deidentify.deid_leak_scan import walk_elements
-from tests.deidentify.deid_samples import OTHER_KEY, TEST_KEY
+from tests.deidentify.deid_leak_scan import (
+    identifying_values,
+    surviving_values,
+    text_values,
+    values_in_bytes,
+    walk_elements,
+)
+from tests.deidentify.deid_samples import OTHER_KEY, TEST_KEY, sample_files
 from tests.deidentify.synthetic import CT_IMAGE_STORAGE, SYNTHETIC_PHI, build_image
 
 PLAN_OPTION_NAMES = {
@@ -258,3 +266,39 @@ def test_clean_graphics_keeps_overlay_plane_and_cleans_its_comment() -> None:
     assert "Synthetic" not in kept[0x60004000].value and "Marked by" in kept[0x60004000].value
     basic = _run(set(), buffer.getvalue())
     assert not any(element.tag.group >> 8 == 0x60 for element in walk_elements(basic))
+
+
+CHANGING_OPTIONS = frozenset(OPTION_NAMES) - {"retain-longitudinal-full-dates", "retain-uids"}
+
+
+@pytest.fixture(scope="module")
+def optioned() -> Deidentifier:
+    return Deidentifier(KeyedMapper(TEST_KEY), options=CHANGING_OPTIONS)
+
+
+@pytest.mark.parametrize("path", sample_files(), ids=lambda path: path.name)
+def test_sample_files_with_options_are_valid_and_leak_nothing_the_options_do_not_keep(
+    path: Path, optioned: Deidentifier
+) -> None:
+    data = path.read_bytes()
+    try:
+        result = optioned.deidentify_bytes(data)
+    except DeidentificationError as error:
+        assert error.reason in {"not-dicom", "unreadable-dicom", "unsupported-object", "missing-instance-uid"}
+        return
+    with quiet_pydicom():
+        original = pydicom.dcmread(BytesIO(data))
+    cleaned_in_place = {
+        value
+        for element in walk_elements(original)
+        if not element.tag.is_private
+        and (rule := optioned.profile.rule_for(element.tag)) is not None
+        and rule.action is Action.CLEAN
+        for value in text_values(element)
+    }
+    originals = identifying_values(original, optioned.profile) - cleaned_in_place
+    output = pydicom.dcmread(BytesIO(result.data), force=False)
+    assert surviving_values(output, originals) == set()
+    assert values_in_bytes(result.data, originals, output) == set()
+    assert output.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert len(output.DeidentificationMethodCodeSequence) == 1 + len(CHANGING_OPTIONS)
