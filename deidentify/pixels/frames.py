@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.pixels import get_decoder, pack_bits
+from pydicom.pixels import convert_color_space, get_decoder, pack_bits
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 # Transfer syntaxes whose encoding may have lost information: a decoded copy keeps
@@ -62,6 +62,13 @@ def decode_frames(dataset: Dataset) -> Frames:
         raise PixelDecodeError(f"unexpected decoded shape {array.shape}")
     photometric = str(meta.get("photometric_interpretation") or dataset.PhotometricInterpretation)
     bits_stored = int(meta.get("bits_stored") or dataset.BitsStored)
+    if photometric.startswith("YBR"):
+        # pydicom converts every YBR form it decodes; one left over is not written back as is,
+        # because a full-resolution array under a subsampled or J2K-only label is inconsistent.
+        if photometric not in ("YBR_FULL", "YBR_FULL_422") or array.dtype != np.uint8:
+            raise PixelDecodeError(f"decoded samples left in {photometric}")
+        array = convert_color_space(array, "YBR_FULL", "RGB")
+        photometric = "RGB"
     return Frames(np.ascontiguousarray(array), photometric, bits_stored, syntax)
 
 

@@ -147,3 +147,23 @@ def test_identical_frames_are_detected_once_and_all_blanked() -> None:
     assert detector.calls == 2
     after = decoded(round_trip(dataset))
     assert after.shape[0] == 3 and not after[:, 10:20, 10:40].any()
+
+
+def test_ybr_left_by_a_decoder_is_converted_before_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deidentify.pixels import frames as frames_module
+
+    real_get_decoder = frames_module.get_decoder
+
+    class YbrKeepingDecoder:
+        def __init__(self, syntax):
+            self.decoder = real_get_decoder(syntax)
+
+        def as_array(self, dataset, as_rgb=True):
+            return self.decoder.as_array(dataset, as_rgb=False)
+
+    dataset = read("SC_ybr_full_422_uncompressed.dcm")
+    expected = decoded(dataset)
+    monkeypatch.setattr(frames_module, "get_decoder", YbrKeepingDecoder)
+    result = frames_module.decode_frames(dataset)
+    assert result.photometric == "RGB"
+    assert np.abs(result.array.astype(int) - expected.astype(int)).max() <= 1
