@@ -14,6 +14,7 @@ sequences, UIDs, dates, cleaned text), so removed values are never converted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,7 @@ _CLEANABLE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
 # Values recorded as identifying text (for cleaning descriptors and for the pixel pass).
 _IDENTIFYING_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "AE", "UR"})
 _OVERLAY_GROUPS = range(0x6000, 0x6020, 2)
+_AGE = re.compile(r"^\d{3}[DWMY]$")
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,12 @@ class Deidentifier:
                     self._clean_value(dataset, tag, vr, run, cleaning)
                 continue
             action = _RESOLVED.get(rule.action, rule.action)
-            if action is Action.KEEP and _vr(dataset, tag, resolve=False) != "SQ":
-                continue
+            if action is Action.KEEP:
+                kept_vr = _vr(dataset, tag, resolve=False)
+                if kept_vr == "AS":  # a retained age must still be an age, not free text
+                    _keep_valid_age(_element(dataset, tag))
+                if kept_vr != "SQ":
+                    continue
             vr = _vr(dataset, tag, resolve=action is not Action.REMOVE)
             if tag in self._pseudonymised_tags and action is not Action.REMOVE:
                 if item_identity is False:
@@ -420,6 +426,12 @@ def _is_kept_uid(element: DataElement) -> bool:
     values = element.value if isinstance(element.value, (list, MultiValue)) else [element.value]
     # Registered DICOM UIDs (coding schemes, mapping resources, SOP classes) name no instance.
     return all(str(value) in UID_dictionary for value in values if value)
+
+
+def _keep_valid_age(element: DataElement) -> None:
+    value = str(element.value or "").strip(" \x00")
+    if value and _AGE.match(value) is None:
+        element.value = ""
 
 
 def _drop_embedded_overlay_descriptions(dataset: Dataset) -> None:

@@ -120,13 +120,20 @@ def test_items_with_their_own_character_set_are_cleaned() -> None:
     greek.PersonName = "Διονυσιος^Συνθετικός"
     greek.TextValue = "Σημείωση Συνθετικός 2024-02-29"
     dataset.ContentSequence = Sequence([japanese, greek])
-    dataset.ReferencedPatientSequence = Sequence([greek])
+    referenced_patient = Dataset()
+    referenced_patient.SpecificCharacterSet = "ISO_IR 126"
+    referenced_patient.PatientName = "Διονυσιος^Συνθετικός"
+    dataset.ReferencedPatientSequence = Sequence([referenced_patient])
     for options in (frozenset(), ALL_OPTIONS):
         output = _assert_gone(
             _deidentify(_bytes(dataset), options),
             ["Sýnthetic", "Þóra", "Ñobody", "Yamada", "山田", "やまだ", "Διονυσιος", "Συνθετικός"],
         )
         assert output.SpecificCharacterSet == "ISO_IR 100"
+        if "clean-structured-content" in options:  # cleaned text re-encoded in the item's own character set
+            greek_out = output.ContentSequence[1]
+            assert greek_out.SpecificCharacterSet == "ISO_IR 126"
+            assert greek_out.TextValue.startswith("Σημείωση ***")
 
 
 def test_repeating_groups_50xx_and_60xx_are_removed_in_every_group() -> None:
@@ -240,6 +247,7 @@ def test_odd_values_are_replaced_or_removed_never_passed_or_crashing() -> None:
         for keyword in ("StudyDate", "StudyTime", "AcquisitionDateTime", "PatientBirthDate"):
             assert str(output.get(keyword, "") or "") in ("", "19000101", "000000.00", "19000101000000.000000")
         assert all(str(uid).startswith("2.25.") for uid in output.FailedSOPInstanceUIDList)
+        assert str(output.get("PatientAge", "") or "") in ("", "000D")  # invalid age: not kept as text
 
 
 def test_name_spelling_variants_without_patient_id_share_one_pseudonym() -> None:
