@@ -302,3 +302,23 @@ def test_sample_files_with_options_are_valid_and_leak_nothing_the_options_do_not
     assert values_in_bytes(result.data, originals, output) == set()
     assert output.LongitudinalTemporalInformationModified == "MODIFIED"
     assert len(output.DeidentificationMethodCodeSequence) == 1 + len(CHANGING_OPTIONS)
+
+
+def test_where_two_options_list_one_tag_retain_wins_over_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    import deidentify.profile as profile_module
+
+    def option(name: str, action: str) -> object:
+        return parse_option(
+            f'{{"option": "{name}", "code": "CleanDescriptorsOption", "edition": "e",'
+            f' "rules": [{{"tag": "(0008,1010)", "keyword": "StationName", "action": "{action}"}}]}}',
+            source=name,
+        )
+
+    crafted = {
+        "clean-descriptors": option("clean-descriptors", "C"),
+        "retain-device-identity": option("retain-device-identity", "K"),
+    }
+    monkeypatch.setattr(profile_module, "load_option", lambda name: crafted[name])
+    both = load_basic_profile().with_options({"clean-descriptors", "retain-device-identity"})
+    assert both.rule_for(0x00081010).action is Action.KEEP
+    assert load_basic_profile().with_options({"clean-descriptors"}).rule_for(0x00081010).action is Action.CLEAN
