@@ -213,6 +213,15 @@ def test_retain_patient_characteristics_and_device_identity_keep_their_rows() ->
     assert basic.get("StationName") != SYNTHETIC_PHI["StationName"]
 
 
+def test_retain_uids_keeps_every_uid_row_so_references_stay_consistent() -> None:
+    basic = load_basic_profile()
+    retained = basic.with_options({"retain-uids"})
+    for tag, rule in basic.exact.items():
+        if rule.action is Action.REPLACE_UID and tag >> 16 > 0x0002:
+            assert retained.rule_for(tag).action is Action.KEEP, rule.tag_text
+    assert retained.unlisted_instance_uids is Action.KEEP
+
+
 def test_retain_uids_keeps_instance_uids_and_references() -> None:
     output = _run({"retain-uids"}, build_image())
     assert output.StudyInstanceUID == "1.2.826.0.1.3680043.99.1"
