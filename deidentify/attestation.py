@@ -13,7 +13,7 @@ profile/option applied; Longitudinal Temporal Information Modified follows the o
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
@@ -77,7 +77,7 @@ def attest(dataset: Dataset, profile: Profile, identity_removed: bool, pixels_cl
     dataset.LongitudinalTemporalInformationModified = profile.longitudinal_temporal_information
 
 
-@lru_cache(maxsize=None)
+@cache
 def _code(name: str) -> tuple[str, str, str]:
     """(value, scheme, meaning) of a CID 7050 concept from pydicom's codes."""
     code = getattr(codes.DCM, name)

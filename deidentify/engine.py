@@ -19,16 +19,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydicom.datadict import dictionary_has_tag, dictionary_VR, repeater_has_tag
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID_dictionary
 
-from deidentify.attestation import PIXEL_DATA_KEYWORDS, attest, identity_removal_asserted
+from deidentify.attestation import (
+    PIXEL_DATA_KEYWORDS,
+    attest,
+    identity_removal_asserted,
+)
 from deidentify.descriptors import TextCleaner
-from deidentify.dicom_io import MEDIA_STORAGE_DIRECTORY_SOP_CLASS, quiet_pydicom, read_dicom, write_dicom
+from deidentify.dicom_io import (
+    MEDIA_STORAGE_DIRECTORY_SOP_CLASS,
+    quiet_pydicom,
+    read_dicom,
+    write_dicom,
+)
 from deidentify.dummies import dummy_value
 from deidentify.errors import (
     DeidentificationError,
@@ -42,7 +51,7 @@ from deidentify.profile import Action, Profile, load_basic_profile
 from deidentify.temporal import shift_values
 
 if TYPE_CHECKING:
-    from deidentify.pixels import HeaderContext, PixelCleaner, PixelOutcome
+    from deidentify.pixels import HeaderContext, PixelCleaner
 
 # Compound actions resolved without IOD tables, choosing the option that never leaves a
 # required (Type 1/2) attribute missing: Z/D, X/D and X/Z/D -> D; X/Z -> Z; X/Z/U* -> keep
@@ -80,7 +89,7 @@ class DeidentifiedObject:
 class _ObjectRun:
     """Per-object state: the patient's identity and date offset, identifying values seen."""
 
-    __slots__ = ("identity", "date_offset", "collect", "identifying", "pending_text", "_cleaner")
+    __slots__ = ("_cleaner", "collect", "date_offset", "identifying", "identity", "pending_text")
 
     def __init__(self, identity: str | None, date_offset: int, collect: bool) -> None:
         self.identity = identity
@@ -128,7 +137,7 @@ class Deidentifier:
                 identity_removed = self.deidentify_dataset(dataset)
             except DeidentificationError:
                 raise
-            except Exception as error:  # a value pydicom cannot convert, a broken item...
+            except Exception as error:  # noqa: BLE001 - fail closed: a value pydicom cannot convert, a broken item...
                 raise UnreadableDicomError(f"element processing failed ({type(error).__name__})") from None
             output = write_dicom(dataset)
         return DeidentifiedObject(
@@ -275,7 +284,8 @@ class Deidentifier:
             run.pending_text.append(_element(dataset, tag))
         elif vr in ("PN", "UI", "AE", "UR"):
             # No safe "similar meaning" exists for a name, an address or an instance UID.
-            dataset[tag] = DataElement(tag, vr, self.mapper.uid(str(dataset[tag].value)) if vr == "UI" else dummy_value(vr))
+            value = self.mapper.uid(str(dataset[tag].value)) if vr == "UI" else dummy_value(vr)
+            dataset[tag] = DataElement(tag, vr, value)
 
     def _clean_text(self, element: DataElement, run: _ObjectRun) -> None:
         cleaner = run.cleaner()
@@ -346,7 +356,7 @@ def patient_identity(dataset: Dataset) -> str | None:
 def _text(dataset: Dataset, keyword: str) -> str | None:
     try:
         value = dataset.get(keyword)
-    except Exception:  # an undecodable value is no identity and no declaration
+    except Exception:  # noqa: BLE001 - an undecodable value is no identity and no declaration
         return None
     if value is None:
         return None
@@ -377,7 +387,7 @@ def _vr(dataset: Dataset, tag: BaseTag, resolve: bool = True) -> str:
 def _element(dataset: Dataset, tag: BaseTag) -> DataElement:
     try:
         return dataset[tag]
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - pydicom raises many types; quarantined
         raise UnreadableDicomError(f"element {tag} cannot be parsed ({type(error).__name__})") from None
 
 
@@ -401,7 +411,7 @@ def _record(dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun) -> None:
                         _record_values(nested, run)
         else:
             _record_values(element, run)
-    except Exception:  # undecodable: removed or replaced anyway, nothing to record
+    except Exception:  # noqa: BLE001 - undecodable: removed or replaced anyway, nothing to record
         return
 
 
@@ -438,7 +448,7 @@ def _drop_embedded_overlay_descriptions(dataset: Dataset) -> None:
     """An overlay group without Overlay Data described bits in Pixel Data that are now cleared."""
     for group in _OVERLAY_GROUPS:
         if (group << 16) | 0x0010 in dataset and (group << 16) | 0x3000 not in dataset:
-            for tag in [tag for tag in dataset.keys() if tag.group == group]:
+            for tag in [tag for tag in dataset.keys() if tag.group == group]:  # noqa: SIM118 - tags, not decoded elements
                 del dataset[tag]
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -167,7 +167,7 @@ class Profile:
         return replace(
             profile,
             exact=exact,
-            patterns=tuple(sorted(patterns.values(), key=lambda rule: bin(rule.mask).count("1"), reverse=True)),
+            patterns=tuple(sorted(patterns.values(), key=lambda rule: rule.mask.bit_count(), reverse=True)),
             options=self.options + options,
             _lookup={},
         )
@@ -179,7 +179,7 @@ def load_basic_profile() -> Profile:
     return parse_profile(text, source=BASIC_PROFILE_RESOURCE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_option(name: str) -> ProfileOption:
     """The data file of one option, validated against pydicom's dictionaries."""
     if name not in OPTION_NAMES:
@@ -267,9 +267,9 @@ def load_profile(path: Path) -> Profile:
 
 def parse_profile(text: str, source: str) -> Profile:
     document = _json_object(text, source)
-    for field in ("profile", "edition", "method_code", "private_attributes", "unlisted_instance_uids", "rules"):
-        if field not in document:
-            raise ProfileError(f"{source}: missing field {field!r}")
+    for required in ("profile", "edition", "method_code", "private_attributes", "unlisted_instance_uids", "rules"):
+        if required not in document:
+            raise ProfileError(f"{source}: missing field {required!r}")
     rows = document["rules"]
     if not isinstance(rows, list) or not rows:
         raise ProfileError(f"{source}: 'rules' must be a non-empty list")
@@ -285,7 +285,7 @@ def parse_profile(text: str, source: str) -> Profile:
         else:
             patterns.append(rule)
     # More specific patterns (more fixed bits) are tried first.
-    patterns.sort(key=lambda rule: bin(rule.mask).count("1"), reverse=True)
+    patterns.sort(key=lambda rule: rule.mask.bit_count(), reverse=True)
 
     pseudonymised = document.get("pseudonymised", [])
     for keyword in pseudonymised:

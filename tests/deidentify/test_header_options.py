@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -16,7 +16,13 @@ from deidentify.dicom_io import quiet_pydicom
 from deidentify.engine import Deidentifier
 from deidentify.errors import DeidentificationError, ProfileError
 from deidentify.keyed import KeyedMapper
-from deidentify.profile import OPTION_NAMES, Action, load_basic_profile, load_option, parse_option
+from deidentify.profile import (
+    OPTION_NAMES,
+    Action,
+    load_basic_profile,
+    load_option,
+    parse_option,
+)
 from deidentify.temporal import normalise_time, shift_date, shift_datetime
 from tests.deidentify.deid_leak_scan import (
     identifying_values,
@@ -154,7 +160,10 @@ def test_modified_dates_shift_by_the_patients_keyed_offset_keeping_intervals() -
     options = {"retain-longitudinal-modified-dates"}
     output = _run(options, _dated_image())
     offset = KeyedMapper(TEST_KEY).date_offset_days("id:SYN-PAT-DATES")
-    expected = lambda text: (date.fromisoformat(text) + __import__("datetime").timedelta(days=offset)).strftime("%Y%m%d")  # noqa: E731
+
+    def expected(text: str) -> str:
+        return (date.fromisoformat(text) + timedelta(days=offset)).strftime("%Y%m%d")
+
     assert output.StudyDate == expected("2024-02-29")
     assert output.SeriesDate == expected("2024-03-01")
     assert output.ContentDate == expected("2024-03-05")

@@ -16,7 +16,11 @@ from deidentify.errors import BurnedInTextError
 from deidentify.keyed import KeyedMapper
 from deidentify.pixels import HeaderContext, PixelOutcome
 from tests.deidentify.deid_samples import TEST_KEY
-from tests.deidentify.synthetic import SYNTHETIC_PHI, build_image, build_segmentation_referencing
+from tests.deidentify.synthetic import (
+    SYNTHETIC_PHI,
+    build_image,
+    build_segmentation_referencing,
+)
 
 
 class RecordingCleaner:
