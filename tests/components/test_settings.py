@@ -183,7 +183,9 @@ def test_profile_options_and_pixel_backend():
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
     [
-        ("trial-imaging:deidOptions", '["retain-everything"]', "unknown option(s) retain-everything"),
+        ("trial-imaging:deidOptions", '["retain-everything"]', "unknown profile option 'retain-everything'"),
+        ("trial-imaging:deidOptions", '["retain-longitudinal-modified-dates", "retain-longitudinal-full-dates"]',
+         "is not a valid profile"),
         ("trial-imaging:deidOptions", '"retain-uids"', "list of option names"),
         ("trial-imaging:pixelBackend", "tesseract", "must be one of rekognition, signatures, none"),
     ],
