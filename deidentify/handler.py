@@ -168,6 +168,7 @@ def _back_off(record: SQSRecord) -> None:
     reported failed either way."""
     try:
         seconds = backoff_seconds(_receive_count(record), random.random())
+        # A client per backoff: rare (throttled messages only).
         aws_client("sqs", record.aws_region).change_message_visibility(
             QueueUrl=queue_url_from_arn(record.event_source_arn), ReceiptHandle=record.receipt_handle,
             VisibilityTimeout=seconds,
