@@ -14,13 +14,25 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from deidentify.errors import KeyConfigurationError, ProfileError
 from deidentify.layout import DEIDENTIFIED, FAILED, QUARANTINED
 from deidentify.manifest import ManifestEntry
-from deidentify.runtime import CLI_PIXEL_BACKENDS, CLI_TEXT_BACKENDS, ConfigurationError, EngineSettings, parse_options
+from deidentify.runtime import (
+    CLI_PIXEL_BACKENDS,
+    CLI_TEXT_BACKENDS,
+    ConfigurationError,
+    EngineSettings,
+    parse_options,
+)
 
 EXIT_OK = 0
 EXIT_FAILURES = 1

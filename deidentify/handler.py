@@ -22,7 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
@@ -68,7 +72,7 @@ class HandlerSettings:
     linkage_prefix: str
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> "HandlerSettings":
+    def from_environment(cls, environ: Mapping[str, str]) -> HandlerSettings:
         names = (OUTPUT_BUCKET_ENV_VAR, QUARANTINE_BUCKET_ENV_VAR, KEY_SECRET_ARN_ENV_VAR)
         missing = [name for name in names if not environ.get(name)]
         if missing:
@@ -174,7 +178,7 @@ def _back_off(record: SQSRecord) -> None:
             VisibilityTimeout=seconds,
         )
         logger.info("throttled message backed off", extra={"message_id": record.message_id, "seconds": seconds})
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort; the message fails either way
         logger.warning("backoff not applied", extra={"message_id": record.message_id,
                                                      "error_type": type(error).__name__})
 

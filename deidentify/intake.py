@@ -5,7 +5,9 @@ record (quarantine bucket, ``outcomes/<keyed reference>.json``), written last, a
 output. An event whose S3 ``sequencer`` is not newer than the recorded outcome's (a
 duplicate, or an older version arriving late) is skipped; without a sequencer the object
 version decides, and processing is a pure function of the version's bytes anyway, so a
-repeat rewrites identical objects under identical names.
+repeat rewrites identical objects under identical names. An output name is claimed by the
+first source object that produces it (``claims/``, conditional write); another source
+producing different bytes under that name is quarantined ('conflicting-instance').
 
 AWS errors and unexpected errors are not swallowed: a 'failed' outcome record is written
 (best effort) and the error propagates, so the SQS message is retried and, after
@@ -28,7 +30,9 @@ from deidentify.layout import (
     FAILED,
     QUARANTINED,
     OutcomeRecord,
+    OutputClaim,
     QuarantineRecord,
+    claim_record_name,
     linkage_document,
     linkage_record_name,
     outcome_record_name,
@@ -36,7 +40,13 @@ from deidentify.layout import (
     quarantine_reason_name,
     utc_timestamp,
 )
-from deidentify.processing import Deidentified, RawObject, process
+from deidentify.processing import (
+    ConflictingInstanceError,
+    Deidentified,
+    Quarantined,
+    RawObject,
+    process,
+)
 from deidentify.runtime import Toolkit
 
 S3_TEST_EVENT = "s3:TestEvent"
@@ -176,6 +186,8 @@ class ObjectProcessor:
         version_id = ref.version_id or response.get("VersionId") or ""
         result = process(raw, self.toolkit)
         source = {"bucket": ref.bucket, "key": ref.key, "version_id": version_id}
+        if isinstance(result, Deidentified) and not self._claim(result, object_ref):
+            result = Quarantined.from_error(ConflictingInstanceError("another source object holds this instance"))
         if isinstance(result, Deidentified):
             # Same input + same key => same name and bytes: a repeat rewrites the identical object.
             self.s3.put_object(Bucket=self.output_bucket, Key=result.output_name, Body=result.data,
@@ -187,8 +199,7 @@ class ObjectProcessor:
             self._record(ref, object_ref, version_id, DEIDENTIFIED, "", result.output_name)
             return ObjectOutcome(DEIDENTIFIED, "", self.output_bucket, result.output_name, object_ref)
 
-        record = QuarantineRecord.from_error(source=source, error=result.error,
-                                             profile_edition=self.toolkit.profile_edition)
+        record = QuarantineRecord.from_reason(source, result.reason, result.detail, self.toolkit.profile_edition)
         object_key = quarantine_object_name(ref.key)
         # The object first: a reason record always has its object beside it.
         self.s3.put_object(Bucket=self.quarantine_bucket, Key=object_key, Body=raw.data)
@@ -196,6 +207,29 @@ class ObjectProcessor:
                            ContentType="application/json")
         self._record(ref, object_ref, version_id, QUARANTINED, result.reason, "")
         return ObjectOutcome(QUARANTINED, result.reason, self.quarantine_bucket, object_key, object_ref)
+
+    def _claim(self, result: Deidentified, object_ref: str) -> bool:
+        """Take the output name for this source, first come first served (S3 conditional
+        write). False when another source already wrote different bytes under it."""
+        claim = result.claim(object_ref)
+        key = claim_record_name(result.output_name)
+        try:
+            self.s3.put_object(Bucket=self.quarantine_bucket, Key=key, Body=claim.to_json(), IfNoneMatch="*",
+                               ContentType="application/json")
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+                raise  # including a concurrent conditional write (409): the message is retried
+        existing = OutputClaim.from_json(
+            self.s3.get_object(Bucket=self.quarantine_bucket, Key=key)["Body"].read()
+        )
+        if not existing.admits(claim):
+            return False
+        if existing != claim and existing.object_ref == claim.object_ref:
+            # A newer version of the same source object: it now owns the name with its bytes.
+            self.s3.put_object(Bucket=self.quarantine_bucket, Key=key, Body=claim.to_json(),
+                               ContentType="application/json")
+        return True
 
     def _record(self, ref: S3ObjectRef, object_ref: str, version_id: str, outcome: str, reason: str,
                 output_key: str) -> None:
@@ -210,7 +244,7 @@ class ObjectProcessor:
     def _record_failure(self, ref: S3ObjectRef, object_ref: str, error: Exception) -> None:
         try:
             self._record(ref, object_ref, ref.version_id or "", FAILED, failure_reason(error), "")
-        except Exception:  # the original error is what the caller must see and retry
+        except Exception:  # noqa: BLE001, S110 - the original error is what the caller must see and retry
             pass
 
     def engine_description(self) -> dict[str, Any]:

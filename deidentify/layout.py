@@ -7,19 +7,20 @@ source name (which can itself hold identifiers).
 
 The quarantine bucket (raw side) also holds, per source object, one outcome record under
 ``outcomes/`` (PHI-free, named by the object's keyed reference) and, for de-identified
-objects, a linkage record (originals -> keyed values) under the linkage prefix.
+objects, a linkage record (originals -> keyed values) under the linkage prefix; and per
+output name a claim under ``claims/``, so that two different source objects claiming one
+instance (same SOP Instance UID, different content) never silently overwrite each other.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from deidentify import ENGINE_NAME, ENGINE_VERSION
 from deidentify.engine import DeidentifiedObject
-from deidentify.errors import DeidentificationError
 
 DEIDENTIFIED = "de-identified"
 QUARANTINED = "quarantined"
@@ -28,7 +29,8 @@ FAILED = "failed"
 QUARANTINE_OBJECTS_PREFIX = "objects/"
 QUARANTINE_REASONS_PREFIX = "reasons/"
 OUTCOMES_PREFIX = "outcomes/"
-RESERVED_QUARANTINE_PREFIXES = (QUARANTINE_OBJECTS_PREFIX, QUARANTINE_REASONS_PREFIX, OUTCOMES_PREFIX)
+CLAIMS_PREFIX = "claims/"
+RESERVED_QUARANTINE_PREFIXES = (QUARANTINE_OBJECTS_PREFIX, QUARANTINE_REASONS_PREFIX, OUTCOMES_PREFIX, CLAIMS_PREFIX)
 TEXT_RECORDS_PREFIX = "records/"
 UNLINKED_RECORDS = "unlinked"
 
@@ -46,6 +48,32 @@ def text_output_name(patient_pseudonym: str | None, record_reference: str) -> st
 def outcome_record_name(object_reference: str) -> str:
     """Raw side: one outcome record per source object, named by its keyed reference."""
     return f"{OUTCOMES_PREFIX}{object_reference}.json"
+
+
+def claim_record_name(output_name: str) -> str:
+    """Raw side: which source object an output name belongs to (first come, first served)."""
+    return f"{CLAIMS_PREFIX}{output_name}.json"
+
+
+@dataclass(frozen=True)
+class OutputClaim:
+    """An output name taken by one source object, with the digest of the bytes it wrote.
+    PHI-free: a keyed reference and a digest of de-identified bytes."""
+
+    object_ref: str
+    sha256: str
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), sort_keys=True) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> OutputClaim:
+        document = json.loads(data)
+        return cls(object_ref=str(document["object_ref"]), sha256=str(document["sha256"]))
+
+    def admits(self, other: OutputClaim) -> bool:
+        """Same source (a redelivery or a newer version of it) or byte-identical output."""
+        return self.object_ref == other.object_ref or self.sha256 == other.sha256
 
 
 def linkage_record_name(prefix: str, object_reference: str) -> str:
@@ -71,8 +99,8 @@ class QuarantineRecord:
     profile_edition: str
 
     @classmethod
-    def from_error(cls, source: dict[str, str], error: DeidentificationError, profile_edition: str) -> "QuarantineRecord":
-        return cls(source=source, reason=error.reason, detail=error.detail, profile_edition=profile_edition)
+    def from_reason(cls, source: dict[str, str], reason: str, detail: str, profile_edition: str) -> QuarantineRecord:
+        return cls(source=source, reason=reason, detail=detail, profile_edition=profile_edition)
 
     def to_json(self) -> bytes:
         document = {
@@ -87,7 +115,7 @@ class QuarantineRecord:
 
 
 def utc_timestamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -108,7 +136,7 @@ class OutcomeRecord:
         return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: bytes) -> "OutcomeRecord":
+    def from_json(cls, data: bytes) -> OutcomeRecord:
         document = json.loads(data)
         return cls(**{name: document.get(name, "") for name in cls.__dataclass_fields__})
 

@@ -3,7 +3,10 @@
 IN is read, never changed. De-identified files go to OUT under the same names as in the
 de-identified bucket; quarantined files, their reason records and the linkage records go to
 a separate folder with the same layout as the quarantine bucket; the manifest accounts for
-every input, in input order, whatever the number of workers.
+every input, in input order, whatever the number of workers. Workers only compute; this
+process writes, so two inputs producing one output name (the same SOP Instance UID) resolve
+the same way in every run: the first owns it, a later one with different bytes is
+quarantined ('conflicting-instance'), as in the Lambda.
 
 Text records (``*.txt``) name their patient in a sidecar ``<file>.meta.json``
 (``{"patient-id": "..."}``), the local stand-in for S3 metadata; sidecars are not inputs.
@@ -20,12 +23,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deidentify.errors import DeidentificationError
 from deidentify.keyed import KeyedMapper
 from deidentify.layout import (
     DEIDENTIFIED,
     FAILED,
     QUARANTINED,
+    OutputClaim,
     QuarantineRecord,
     linkage_document,
     linkage_record_name,
@@ -33,8 +36,21 @@ from deidentify.layout import (
     quarantine_reason_name,
 )
 from deidentify.manifest import ManifestEntry, ManifestWriter
-from deidentify.processing import Deidentified, RawObject, RecordMetadataError, is_text_record, process
-from deidentify.runtime import DEFAULT_LINKAGE_PREFIX, EngineSettings, Toolkit, build_toolkit
+from deidentify.processing import (
+    ConflictingInstanceError,
+    Deidentified,
+    Quarantined,
+    RawObject,
+    RecordMetadataError,
+    is_text_record,
+    process,
+)
+from deidentify.runtime import (
+    DEFAULT_LINKAGE_PREFIX,
+    EngineSettings,
+    Toolkit,
+    build_toolkit,
+)
 
 SIDECAR_SUFFIX = ".meta.json"
 PATIENT_ID_FIELD = "patient-id"
@@ -52,7 +68,7 @@ class RunPaths:
     manifest: Path
 
     @classmethod
-    def resolve(cls, input_dir: Path, output_dir: Path, quarantine_dir: Path | None, manifest: Path | None) -> "RunPaths":
+    def resolve(cls, input_dir: Path, output_dir: Path, quarantine_dir: Path | None, manifest: Path | None) -> RunPaths:
         """Defaults: quarantine = sibling 'OUT.quarantine', manifest = sibling 'OUT.manifest.jsonl'."""
         if not input_dir.exists():
             raise RunArgumentError(f"IN {input_dir} does not exist")
@@ -120,29 +136,44 @@ def run_folder(
 ) -> RunSummary:
     """Process every file under IN; each ends de-identified, quarantined or failed.
 
-    ``workers`` > 1 uses that many processes (the engine is CPU-bound); the manifest and
-    the outputs are the same as with one.
+    ``workers`` > 1 runs the engine in that many processes (it is CPU-bound); results are
+    written here, in input order, so outputs and manifest are the same as with one worker,
+    including which of two inputs claiming one instance wins (the first).
     """
     summary = RunSummary()
     files = input_files(paths.input_dir) if files is None else files
+    writer = _Writer(paths, KeyedMapper(key))
     with ManifestWriter(paths.manifest) as manifest:
-        for entry in _entries(paths, key, settings, workers, files):
+        for prepared in _prepared(paths.input_dir, key, settings, workers, files):
+            entry = writer.commit(prepared)
             manifest.write(entry)
             summary.add(entry)
             on_file(entry)
     return summary
 
 
-def _entries(paths: RunPaths, key: bytes, settings: EngineSettings, workers: int, files: list[Path]) -> Iterator[ManifestEntry]:
+@dataclass(frozen=True)
+class Prepared:
+    """What a worker found for one input; nothing is written yet."""
+
+    path: Path
+    relative: str
+    result: Deidentified | Quarantined | None
+    failure: str = ""  # the FAILED reason when result is None
+    profile_edition: str = ""
+
+
+def _prepared(input_dir: Path, key: bytes, settings: EngineSettings, workers: int,
+              files: list[Path]) -> Iterator[Prepared]:
     if workers <= 1 or len(files) <= 1:
         toolkit = build_toolkit(KeyedMapper(key), settings)
         for path in files:
-            yield process_file(path, paths, toolkit)
+            yield prepare_file(path, input_dir, toolkit)
         return
     chunksize = max(1, min(16, len(files) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(key, settings)) as pool:
-        # map() yields in input order, so the manifest order does not depend on scheduling.
-        yield from pool.map(_worker_process_file, files, [paths] * len(files), chunksize=chunksize)
+        # map() yields in input order, whatever order the workers finish in.
+        yield from pool.map(_worker_prepare_file, files, [input_dir] * len(files), chunksize=chunksize)
 
 
 _worker_toolkit: Toolkit | None = None
@@ -153,42 +184,66 @@ def _start_worker(key: bytes, settings: EngineSettings) -> None:
     _worker_toolkit = build_toolkit(KeyedMapper(key), settings)
 
 
-def _worker_process_file(path: Path, paths: RunPaths) -> ManifestEntry:
+def _worker_prepare_file(path: Path, input_dir: Path) -> Prepared:
     assert _worker_toolkit is not None, "worker started without its toolkit"
-    return process_file(path, paths, _worker_toolkit)
+    return prepare_file(path, input_dir, _worker_toolkit)
 
 
-def process_file(path: Path, paths: RunPaths, toolkit: Toolkit) -> ManifestEntry:
-    relative = path.relative_to(paths.input_dir).as_posix()
+def prepare_file(path: Path, input_dir: Path, toolkit: Toolkit) -> Prepared:
+    relative = path.relative_to(input_dir).as_posix()
+    edition = toolkit.profile_edition
     try:
         data = path.read_bytes()
     except OSError as error:
-        return ManifestEntry(relative, FAILED, f"read-error:{type(error).__name__}", "")
+        return Prepared(path, relative, None, f"read-error:{type(error).__name__}", edition)
     try:
-        raw = RawObject(name=relative, data=data, patient_id=_sidecar_patient_id(path))
-        result = process(raw, toolkit)
+        result = process(RawObject(name=relative, data=data, patient_id=_sidecar_patient_id(path)), toolkit)
     except RecordMetadataError as error:
-        return _quarantine(relative, data, error, paths, toolkit)
-    except Exception as error:  # a bug must not stop the run or leak a value; nothing is written
-        return ManifestEntry(relative, FAILED, f"internal-error:{type(error).__name__}", "")
-    if not isinstance(result, Deidentified):
-        return _quarantine(relative, data, result.error, paths, toolkit)
-    object_ref = toolkit.mapper.reference(relative)
-    target = paths.output_dir / result.output_name
-    _write_atomically(target, result.data)
-    _write_atomically(
-        paths.quarantine_dir / linkage_record_name(DEFAULT_LINKAGE_PREFIX, object_ref),
-        linkage_document(object_ref, {"path": relative}, result.linkage),
-    )
-    return ManifestEntry(relative, DEIDENTIFIED, "", str(target))
+        result = Quarantined.from_error(error)
+    except Exception as error:  # noqa: BLE001 - a bug must not stop the run or leak a value; nothing is written
+        return Prepared(path, relative, None, f"internal-error:{type(error).__name__}", edition)
+    return Prepared(path, relative, result, "", edition)
 
 
-def _quarantine(relative: str, data: bytes, error: DeidentificationError, paths: RunPaths, toolkit: Toolkit) -> ManifestEntry:
-    record = QuarantineRecord.from_error({"path": relative}, error, toolkit.profile_edition)
-    target = paths.quarantine_dir / quarantine_object_name(relative)
-    _write_atomically(target, data)
-    _write_atomically(paths.quarantine_dir / quarantine_reason_name(relative), record.to_json())
-    return ManifestEntry(relative, QUARANTINED, str(error), str(target))
+class _Writer:
+    """Writes prepared results in input order; the first input to produce an output name owns it."""
+
+    def __init__(self, paths: RunPaths, mapper: KeyedMapper) -> None:
+        self.paths = paths
+        self.mapper = mapper
+        self.claims: dict[str, OutputClaim] = {}
+
+    def commit(self, prepared: Prepared) -> ManifestEntry:
+        result = prepared.result
+        if result is None:
+            return ManifestEntry(prepared.relative, FAILED, prepared.failure, "")
+        object_ref = self.mapper.reference(prepared.relative)
+        if isinstance(result, Deidentified):
+            claim = result.claim(object_ref)
+            existing = self.claims.setdefault(result.output_name, claim)
+            if not existing.admits(claim):
+                result = Quarantined.from_error(ConflictingInstanceError("another input holds this instance"))
+        try:
+            if isinstance(result, Quarantined):
+                return self._quarantine(prepared, result)
+            target = self.paths.output_dir / result.output_name
+            _write_atomically(target, result.data)
+            _write_atomically(
+                self.paths.quarantine_dir / linkage_record_name(DEFAULT_LINKAGE_PREFIX, object_ref),
+                linkage_document(object_ref, {"path": prepared.relative}, result.linkage),
+            )
+            return ManifestEntry(prepared.relative, DEIDENTIFIED, "", str(target))
+        except OSError as error:
+            return ManifestEntry(prepared.relative, FAILED, f"write-error:{type(error).__name__}", "")
+
+    def _quarantine(self, prepared: Prepared, quarantined: Quarantined) -> ManifestEntry:
+        record = QuarantineRecord.from_reason(
+            {"path": prepared.relative}, quarantined.reason, quarantined.detail, prepared.profile_edition
+        )
+        target = self.paths.quarantine_dir / quarantine_object_name(prepared.relative)
+        _write_atomically(target, prepared.path.read_bytes())
+        _write_atomically(self.paths.quarantine_dir / quarantine_reason_name(prepared.relative), record.to_json())
+        return ManifestEntry(prepared.relative, QUARANTINED, quarantined.message, str(target))
 
 
 def _sidecar_patient_id(path: Path) -> str | None:

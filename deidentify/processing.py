@@ -14,7 +14,7 @@ from io import BytesIO
 from typing import Any
 
 from deidentify.errors import DeidentificationError
-from deidentify.layout import output_name, text_output_name
+from deidentify.layout import OutputClaim, output_name, text_output_name
 from deidentify.runtime import Toolkit
 
 TEXT_SUFFIX = ".txt"
@@ -27,6 +27,13 @@ class TextEncodingError(DeidentificationError):
     """A text record that is not UTF-8: it cannot be searched for PHI reliably."""
 
     reason = "text-not-utf8"
+
+
+class ConflictingInstanceError(DeidentificationError):
+    """Another source object already produced this output name with different bytes
+    (e.g. one SOP Instance UID sent twice with different content)."""
+
+    reason = "conflicting-instance"
 
 
 class RecordMetadataError(DeidentificationError):
@@ -50,14 +57,24 @@ class Deidentified:
     content_type: str
     linkage: dict[str, Any]  # originals -> keyed values: raw side only, never logged
 
+    def claim(self, object_ref: str) -> OutputClaim:
+        return OutputClaim(object_ref=object_ref, sha256=hashlib.sha256(self.data).hexdigest())
+
 
 @dataclass(frozen=True)
 class Quarantined:
-    error: DeidentificationError
+    """Why an object is quarantined: plain strings (they cross process boundaries), PHI-free."""
+
+    reason: str
+    detail: str = ""
+
+    @classmethod
+    def from_error(cls, error: DeidentificationError) -> Quarantined:
+        return cls(error.reason, error.detail)
 
     @property
-    def reason(self) -> str:
-        return self.error.reason
+    def message(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
 
 def is_text_record(name: str, content_type: str | None) -> bool:
@@ -71,7 +88,7 @@ def process(raw: RawObject, toolkit: Toolkit) -> Deidentified | Quarantined:
             return _text(raw, toolkit)
         return _dicom(raw, toolkit)
     except DeidentificationError as error:
-        return Quarantined(error)
+        return Quarantined.from_error(error)
 
 
 def _dicom(raw: RawObject, toolkit: Toolkit) -> Deidentified:

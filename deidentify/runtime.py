@@ -66,7 +66,7 @@ class EngineSettings:
     comprehend_medical_region: str | None = None
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> "EngineSettings":
+    def from_environment(cls, environ: Mapping[str, str]) -> EngineSettings:
         """The Lambda's settings; defaults: Rekognition pixels, Comprehend Medical text."""
         pixel_backend = _choice(environ, PIXEL_BACKEND_ENV_VAR, LAMBDA_PIXEL_BACKENDS, "rekognition")
         text_backend = _choice(environ, TEXT_BACKEND_ENV_VAR, LAMBDA_TEXT_BACKENDS, "comprehendmedical")
@@ -144,7 +144,6 @@ def build_toolkit(mapper: KeyedMapper, settings: EngineSettings) -> Toolkit:
     clients are not given the adaptive retry configuration on top.
     """
     from deidentify.engine import Deidentifier
-
     from deidentify.pixels import build_cleaner
 
     if settings.pixel_backend == "rekognition":

@@ -147,6 +147,8 @@ def test_parallel_run_equals_serial_run(input_dir: Path, tmp_path: Path, monkeyp
     monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
     for copy in range(6):  # enough files for several chunks per worker
         (input_dir / f"copy-{copy}.dcm").write_bytes(build_image(sop_uid=f"1.2.826.0.1.3680043.99.1.1.{200 + copy}"))
+    # The same SOP instance as Synthetic^Alice/CT/001.dcm with other content, later in input order.
+    (input_dir / "zz-conflict.dcm").write_bytes(build_image(patient_id="SYN-PAT-999999"))
     assert main(["run", str(input_dir), str(tmp_path / "serial"), *SIGNATURES, "--workers", "1"]) == 0
     assert main(["run", str(input_dir), str(tmp_path / "parallel"), *SIGNATURES, "--workers", "3"]) == 0
 
@@ -154,6 +156,8 @@ def test_parallel_run_equals_serial_run(input_dir: Path, tmp_path: Path, monkeyp
     serial = read_manifest(tmp_path / "serial.manifest.jsonl")
     parallel = read_manifest(tmp_path / "parallel.manifest.jsonl")
     assert [(e.source, e.outcome, e.reason) for e in serial] == [(e.source, e.outcome, e.reason) for e in parallel]
+    conflict = next(entry for entry in parallel if entry.source == "zz-conflict.dcm")
+    assert (conflict.outcome, conflict.reason.split(":")[0]) == ("quarantined", "conflicting-instance")
     assert _tree(tmp_path / "serial.quarantine") == _tree(tmp_path / "parallel.quarantine")
 
 

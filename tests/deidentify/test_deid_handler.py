@@ -103,7 +103,7 @@ def test_dicom_is_deidentified_and_non_dicom_quarantined_with_reason(
 
     dicom_ref, report_ref = _reference(pipeline, DICOM_KEY), _reference(pipeline, REPORT_KEY)
     assert pipeline.keys(pipeline.quarantine_bucket) == sorted([
-        f"linkage/{dicom_ref}.json", "objects/" + REPORT_KEY, f"outcomes/{dicom_ref}.json",
+        f"claims/{expected_key}.json", f"linkage/{dicom_ref}.json", "objects/" + REPORT_KEY, f"outcomes/{dicom_ref}.json",
         f"outcomes/{report_ref}.json", "reasons/" + REPORT_KEY + ".json",
     ])
     kept = s3.get_object(Bucket=pipeline.quarantine_bucket, Key="objects/" + REPORT_KEY)["Body"].read()
@@ -219,6 +219,26 @@ def test_older_version_announced_first_is_processed_from_its_own_version(pipelin
     _deliver_all(pipeline)
     assert _outcome_of(pipeline, DICOM_KEY)["sequencer"] == newer["sequencer"]
     assert _outcome_of(pipeline, DICOM_KEY)["output_key"] != older_output
+
+
+def test_two_sources_of_one_instance_with_different_content_never_overwrite(pipeline: EmulatedPipeline) -> None:
+    first = build_image()
+    second = build_image(patient_id="SYN-PAT-999999")  # same SOP Instance UID, other content
+    pipeline.upload("incoming/site-01/a.dcm", first)
+    _deliver_all(pipeline)
+    pipeline.upload("incoming/site-02/b.dcm", second)
+    pipeline.upload("incoming/site-03/c.dcm", first)  # an identical copy is fine
+    _deliver_all(pipeline)
+
+    expected = _engine().deidentify_bytes(first)
+    (output,) = pipeline.keys(pipeline.deidentified_bucket)
+    assert pipeline.client("s3").get_object(Bucket=pipeline.deidentified_bucket, Key=output)["Body"].read() == (
+        expected.data)
+    assert _outcome_of(pipeline, "incoming/site-01/a.dcm")["outcome"] == "de-identified"
+    assert _outcome_of(pipeline, "incoming/site-03/c.dcm")["output_key"] == output
+    conflicting = _outcome_of(pipeline, "incoming/site-02/b.dcm")
+    assert (conflicting["outcome"], conflicting["reason"]) == ("quarantined", "conflicting-instance")
+    assert "objects/incoming/site-02/b.dcm" in pipeline.keys(pipeline.quarantine_bucket)
 
 
 def test_partial_batch_failure_reports_only_the_failed_messages(pipeline: EmulatedPipeline) -> None:
@@ -427,8 +447,8 @@ def test_short_key_secret_is_refused(pipeline: EmulatedPipeline, monkeypatch: py
 
 
 def test_text_record_takes_its_patient_from_object_metadata(pipeline: EmulatedPipeline, log_stream: StringIO) -> None:
-    note = ("Clinic note (synthetic).\nPatient: Alice Synthetic, MRN SYN-PAT-000417, DOB 1951-09-23, "
-            "seen 2024-02-29.\n").encode()
+    note = (b"Clinic note (synthetic).\nPatient: Alice Synthetic, MRN SYN-PAT-000417, DOB 1951-09-23, "
+            b"seen 2024-02-29.\n")
     pipeline.upload(DICOM_KEY, build_image())
     # Named by content type alone (no .txt), patient from x-amz-meta-patient-id.
     pipeline.upload("incoming/Synthetic^Alice/note-0001", note, metadata={"patient-id": SYNTHETIC_PHI["PatientID"]},
