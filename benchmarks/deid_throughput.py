@@ -16,7 +16,7 @@ benchmarks/requirements-peers.txt); this script installs nothing:
     /tmp/deid-bench/bin/pip install -r deidentify/requirements-lambda.txt rich==15.0.0 \\
         -r benchmarks/requirements-peers.txt
     /tmp/deid-bench/bin/python benchmarks/deid_throughput.py [--copies 15] [--rounds 3]
-        [--pixel-backend none|signatures] [--profile]
+        [--pixel-backend none|signatures] [--corpus wheel|ct] [--profile]
 
 Default pixel backend: none, so that every tool does header work only; with signatures,
 this engine also decodes and blanks device regions, which the peers never do.
@@ -168,16 +168,24 @@ def vary(data: bytes, copy: int) -> bytes:
     return _write(dataset)
 
 
-def build_corpus(copies: int, tools: dict[str, Transform], console: Console) -> list[bytes]:
+CORPORA = {
+    "wheel": "every DICOM file of the pydicom wheel that all tools process (mostly small RT, SR, SEG objects)",
+    "ct": "CT_small.dcm only (a GE CT image: 128x128 pixels, 179 private elements)",
+}
+
+
+def build_corpus(copies: int, tools: dict[str, Transform], console: Console, corpus: str = "wheel") -> list[bytes]:
     base = []
     excluded = []
     for path in candidate_files():
+        if corpus == "ct" and path.name != "CT_small.dcm":
+            continue
         data = path.read_bytes()
         (base if usable(data, tools) else excluded).append((path.name, data))
     corpus = [vary(data, copy) for copy in range(copies) for _, data in base]
     megabytes = sum(map(len, corpus)) / 1e6
     console.print(
-        f"Corpus: {len(base)} DICOM files from the pydicom {pydicom.__version__} wheel that every tool processes "
+        f"Corpus '{corpus}': {len(base)} DICOM files from the pydicom {pydicom.__version__} wheel that every tool processes "
         f"({len(excluded)} excluded: quarantined by this engine or failing in a peer), x{copies} copies with "
         f"per-copy UIDs and Patient ID = {len(corpus)} files, {megabytes:.1f} MB.",
         highlight=False,
@@ -254,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="this engine's pixel backend: none (default: header work only, like the peers; objects "
                              "with suspected burned-in text are quarantined and so left out of the corpus) or "
                              "signatures (device regions are decoded and blanked: pixel work the peers do not do)")
+    parser.add_argument("--corpus", choices=tuple(CORPORA), default="wheel",
+                        help="; ".join(f"{name}: {text}" for name, text in CORPORA.items()))
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of this engine")
     arguments = parser.parse_args(argv)
     _quiet()
@@ -269,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
 
     selection = {"engine": engine_on(), "engine basic": engine_basic(), "round trip": round_trip_factory()}
     selection.update({name: factory() for name, (_, factory) in peers.items() if factory is not None})
-    corpus = build_corpus(arguments.copies, selection, console)
+    corpus = build_corpus(arguments.copies, selection, console, arguments.corpus)
 
     from deidentify import ENGINE_VERSION
 
