@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--key-file", type=Path, help="file holding the trial's secret key (else $DEID_KEY)")
     run.add_argument("--quarantine", type=Path, help="folder for quarantined files (default: OUT.quarantine beside OUT)")
     run.add_argument("--manifest", type=Path, help="manifest path (default: OUT.manifest.jsonl beside OUT)")
-    run.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
-                     help="worker processes (default: the number of CPUs)")
+    run.add_argument("--workers", type=_positive_int, default=_usable_cpus(),
+                     help="worker processes (default: the number of CPUs this process may use)")
     run.add_argument("--pixel-backend", choices=CLI_PIXEL_BACKENDS, default="ocr",
                      help="burned-in text: local OCR (default), device signatures only, or none (quarantine when suspected)")
     run.add_argument("--text-backend", choices=CLI_TEXT_BACKENDS, default="local",
@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated profile options, e.g. retain-longitudinal-modified-dates,clean-descriptors")
     commands.add_parser("demo", help="run the Lambda handler against an emulated AWS (moto), no network")
     return parser
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # honours container and taskset limits
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _positive_int(text: str) -> int:
