@@ -156,7 +156,7 @@ class ObjectProcessor:
         if recorded is not None and supersedes(recorded, ref):
             return ObjectOutcome(SKIPPED, "already-recorded", self.output_bucket, recorded.output_key, object_ref)
         try:
-            return self._process(ref, object_ref)
+            return self._process(ref, object_ref, recorded)
         except Exception as error:
             self._record_failure(ref, object_ref, error)
             raise
@@ -173,7 +173,7 @@ class ObjectProcessor:
         except (ValueError, TypeError):
             return None  # unreadable record: process again and overwrite it
 
-    def _process(self, ref: S3ObjectRef, object_ref: str) -> ObjectOutcome:
+    def _process(self, ref: S3ObjectRef, object_ref: str, recorded: OutcomeRecord | None) -> ObjectOutcome:
         request = {"Bucket": ref.bucket, "Key": ref.key}
         if ref.version_id:
             request["VersionId"] = ref.version_id  # the announced version, even if overwritten since
@@ -184,6 +184,10 @@ class ObjectProcessor:
             patient_id=metadata.get(PATIENT_ID_METADATA),
         )
         version_id = ref.version_id or response.get("VersionId") or ""
+        if not ref.sequencer and recorded is not None and recorded.version_id == version_id and recorded.sequencer:
+            # An event without a sequencer for a version already recorded with one: keep it,
+            # so a later, older event is still recognised as older.
+            ref = S3ObjectRef(ref.bucket, ref.key, ref.version_id, recorded.sequencer)
         result = process(raw, self.toolkit)
         source = {"bucket": ref.bucket, "key": ref.key, "version_id": version_id}
         if isinstance(result, Deidentified) and not self._claim(result, object_ref):

@@ -474,3 +474,19 @@ def test_text_record_takes_its_patient_from_object_metadata(pipeline: EmulatedPi
     logs = log_stream.getvalue()
     for value in ("Alice", "SYN-PAT-000417", "note-0001"):
         assert value not in logs
+
+
+def test_an_event_without_sequencer_does_not_erase_the_recorded_order(pipeline: EmulatedPipeline) -> None:
+    older = pipeline.upload(DICOM_KEY, build_image(sop_uid="1.2.826.0.1.3680043.99.1.1.91"))
+    newer = pipeline.upload(DICOM_KEY, build_image(sop_uid="1.2.826.0.1.3680043.99.1.1.92"))
+    pipeline.client("sqs").purge_queue(QueueUrl=pipeline.queue_url)
+    pipeline.notify(DICOM_KEY, newer)
+    _deliver_all(pipeline)
+    # A notification without sequencer (as moto sends) for the latest version, then the old one.
+    pipeline.client("sqs").send_message(
+        QueueUrl=pipeline.queue_url, MessageBody=s3_event_body(pipeline.raw_bucket, DICOM_KEY, pipeline.region))
+    _deliver_all(pipeline)
+    pipeline.notify(DICOM_KEY, older)
+    _deliver_all(pipeline)
+    assert _outcome_of(pipeline, DICOM_KEY)["sequencer"] == newer["sequencer"]
+    assert len(pipeline.keys(pipeline.deidentified_bucket)) == 1
