@@ -174,18 +174,18 @@ CORPORA = {
 }
 
 
-def build_corpus(copies: int, tools: dict[str, Transform], console: Console, corpus: str = "wheel") -> list[bytes]:
+def build_corpus(copies: int, tools: dict[str, Transform], console: Console, corpus_name: str = "wheel") -> list[bytes]:
     base = []
     excluded = []
     for path in candidate_files():
-        if corpus == "ct" and path.name != "CT_small.dcm":
+        if corpus_name == "ct" and path.name != "CT_small.dcm":
             continue
         data = path.read_bytes()
         (base if usable(data, tools) else excluded).append((path.name, data))
     corpus = [vary(data, copy) for copy in range(copies) for _, data in base]
     megabytes = sum(map(len, corpus)) / 1e6
     console.print(
-        f"Corpus '{corpus}': {len(base)} DICOM files from the pydicom {pydicom.__version__} wheel that every tool processes "
+        f"Corpus '{corpus_name}': {len(base)} DICOM files from the pydicom {pydicom.__version__} wheel that every tool processes "
         f"({len(excluded)} excluded: quarantined by this engine or failing in a peer), x{copies} copies with "
         f"per-copy UIDs and Patient ID = {len(corpus)} files, {megabytes:.1f} MB.",
         highlight=False,
