@@ -16,8 +16,11 @@ from components import policy_documents
 
 HANDLER = "deidentify.handler.lambda_handler"
 RUNTIME = "python3.12"
-# Linkage records (original identifiers -> pseudonyms) stay on the raw side, in the quarantine bucket.
+# Raw-side records in the quarantine bucket (names shared with deidentify/layout.py): linkage
+# (original identifiers -> pseudonyms), one outcome per object, claims on output names.
 LINKAGE_PREFIX = "linkage/"
+OUTCOMES_PREFIX = "outcomes/"
+CLAIMS_PREFIX = "claims/"
 
 
 @dataclass
@@ -165,6 +168,24 @@ class DeidFunction(pulumi.ComponentResource):
                 "Effect": "Allow",
                 "Action": ["s3:PutObject"],
                 "Resource": [objects(args.deid_bucket_arn), objects(args.quarantine_bucket_arn)],
+            },
+            {
+                # Idempotency: the outcome already recorded for an object, and the claim on an
+                # output name, both on the raw side. Never the de-identified bucket.
+                "Sid": "ReadOwnOutcomesAndClaims",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [
+                    pulumi.Output.concat(args.quarantine_bucket_arn, "/", OUTCOMES_PREFIX, "*"),
+                    pulumi.Output.concat(args.quarantine_bucket_arn, "/", CLAIMS_PREFIX, "*"),
+                ],
+            },
+            {
+                # Without ListBucket a missing outcome record answers 403 instead of 404.
+                "Sid": "ListQuarantineBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": args.quarantine_bucket_arn,
             },
             {
                 "Sid": "ConsumeIntakeQueue",

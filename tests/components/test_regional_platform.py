@@ -128,10 +128,14 @@ def test_lambda_reads_raw_writes_deidentified_and_quarantine_and_nothing_else(pl
         return {r for s in statements if action in as_list(s["Action"]) for r in as_list(s["Resource"])}
 
     raw, deid, quarantine = (bucket_name("eu-west-1", r) for r in ("raw", "deidentified", "quarantine"))
-    assert resources_for("s3:GetObject") == {f"arn:aws:s3:::{raw}/*"}
     assert resources_for("s3:PutObject") == {f"arn:aws:s3:::{deid}/*", f"arn:aws:s3:::{quarantine}/*"}
+    quarantine_arn = f"arn:aws:s3:::{quarantine}"
+    assert resources_for("s3:GetObject") == {
+        f"arn:aws:s3:::{raw}/*", f"{quarantine_arn}/outcomes/*", f"{quarantine_arn}/claims/*"}
+    assert resources_for("s3:ListBucket") == {quarantine_arn}
     assert {a for a in actions_of(statements) if a.startswith("s3:")} == {
-        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"}
+        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket"}
+    assert not any(deid in r for r in resources_for("s3:GetObject")), "never reads de-identified data"
     raw_key = plan.one(KEY, "platform-raw-key").outputs["arn"]
     deid_key = plan.one(KEY, "platform-deid-key").outputs["arn"]
     assert resources_for("kms:GenerateDataKey") == {raw_key, deid_key}
@@ -233,3 +237,11 @@ def test_lambda_is_told_its_profile_options_and_detectors(plan_of):
     assert variables["DEID_PIXEL_BACKEND"] == "rekognition"
     assert variables["DEID_TEXT_BACKEND"] == "comprehendmedical"
     assert variables["DEID_LINKAGE_PREFIX"] == "linkage/"
+
+
+def test_raw_side_record_prefixes_match_the_handlers():
+    from components import deid_function
+    from deidentify import layout
+
+    assert deid_function.OUTCOMES_PREFIX == layout.OUTCOMES_PREFIX
+    assert deid_function.CLAIMS_PREFIX == layout.CLAIMS_PREFIX
