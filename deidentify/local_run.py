@@ -80,7 +80,20 @@ class RunPaths:
         manifest = manifest or output_dir.with_name(output_dir.name + ".manifest.jsonl")
         paths = cls(input_dir, output_dir, quarantine_dir, manifest)
         paths._check_separation()
+        paths._check_unused()
         return paths
+
+    def _check_unused(self) -> None:
+        """Outputs of runs with different keys or options must never mix in one tree, and a
+        manifest must describe all of its tree: every run starts from empty output folders."""
+        for name, folder in (("OUT", self.output_dir), ("the quarantine folder", self.quarantine_dir)):
+            if folder.is_dir() and any(path.is_file() for path in folder.rglob("*")):
+                raise RunArgumentError(
+                    f"{name} ({folder}) already holds files from an earlier run; de-identify into a new, "
+                    "empty folder (runs with other keys or options must not mix)"
+                )
+        if self.manifest.exists():
+            raise RunArgumentError(f"the manifest {self.manifest} already exists (from an earlier run); choose another OUT or --manifest")
 
     def _check_separation(self) -> None:
         folders = {"IN": self.input_dir, "OUT": self.output_dir, "the quarantine folder": self.quarantine_dir}

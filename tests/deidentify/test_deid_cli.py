@@ -256,3 +256,30 @@ def test_demo_runs_offline_and_accounts_for_every_object(capsys: pytest.CaptureF
     assert int(summary["text records de-identified (records/<pseudonym>/...)"]) >= 1
     assert summary["replayed notification left the output unchanged"] == "yes"
     assert "DEID_KEY_SECRET_ARN" not in os.environ
+
+
+def test_a_second_run_into_a_used_output_folder_is_refused_and_changes_nothing(
+    input_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
+    assert main(["run", str(input_dir), str(out), "--pixel-backend", "none", "--workers", "1"]) in (0, 1)
+    before = _tree(out), _tree(tmp_path / "out.quarantine"), (tmp_path / "out.manifest.jsonl").read_bytes()
+    capsys.readouterr()
+
+    monkeypatch.setenv("DEID_KEY", OTHER_KEY.decode())
+    assert main(["run", str(input_dir), str(out), "--pixel-backend", "none", "--workers", "1"]) == 2
+    assert "already holds files from an earlier run" in capsys.readouterr().err
+    after = _tree(out), _tree(tmp_path / "out.quarantine"), (tmp_path / "out.manifest.jsonl").read_bytes()
+    assert after == before
+
+
+def test_an_existing_manifest_is_never_overwritten(
+    input_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "kept.jsonl"
+    manifest.write_text("earlier run\n")
+    monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
+    assert main(["run", str(input_dir), str(tmp_path / "out"), "--manifest", str(manifest)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert manifest.read_text() == "earlier run\n"
