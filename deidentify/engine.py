@@ -18,8 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydicom.datadict import dictionary_has_tag, dictionary_VR, repeater_has_tag
-from pydicom.dataelem import DataElement
+from pydicom.datadict import (
+    dictionary_has_tag,
+    dictionary_VR,
+    keyword_for_tag,
+    repeater_has_tag,
+)
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -215,9 +220,8 @@ class Deidentifier:
                 if vr == "SQ":
                     self._clean_items(_element(dataset, tag), run, cleaning)
                 elif vr == "UI":
-                    element = _element(dataset, tag)
-                    if not _is_kept_uid(element) and profile.unlisted_instance_uids is not Action.KEEP:
-                        self._replace_uids(element)
+                    if profile.unlisted_instance_uids is not Action.KEEP:
+                        self._replace_unlisted_uids(dataset, tag)
                 elif vr in _TEMPORAL_VRS:
                     self._apply(dataset, tag, vr, profile.unlisted_temporal, run, None)
                 elif cleaning and (vr in _CLEANABLE_TEXT_VRS or vr == "PN"):
@@ -238,7 +242,7 @@ class Deidentifier:
                     if run.collect:
                         _record(dataset, tag, vr, run)
                     # Z and D both allow a VR-valid replacement; a keyed pseudonym keeps linkage.
-                    dataset[tag] = DataElement(tag, vr, self.mapper.patient_pseudonym(item_identity))  # type: ignore[arg-type]
+                    _assign(dataset, tag, vr, [self.mapper.patient_pseudonym(item_identity)])  # type: ignore[arg-type]
                     continue
             self._apply(dataset, tag, vr, action, run, cleaning)
         for tag in kept_creators:  # a safe creator stays only while one of its elements does
@@ -261,12 +265,18 @@ class Deidentifier:
             if vr == "SQ":
                 self._clean_items(_element(dataset, tag), run, cleaning)
         elif action is Action.EMPTY:
-            dataset[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else None)
+            if vr == "SQ":
+                dataset[tag] = DataElement(tag, vr, Sequence())
+            else:
+                _assign(dataset, tag, vr, [])
         elif action is Action.REPLACE_UID or (action is Action.REPLACE and vr == "UI"):
-            self._replace_uids(_element(dataset, tag))
+            self._replace_uids(dataset, tag)
         elif action is Action.REPLACE:
             # A sequence has no neutral dummy item; emptying it removes the content safely.
-            dataset[tag] = DataElement(tag, vr, Sequence() if vr == "SQ" else dummy_value(vr))
+            if vr == "SQ":
+                dataset[tag] = DataElement(tag, vr, Sequence())
+            else:
+                _assign(dataset, tag, vr, [dummy_value(vr)])
         elif action is Action.CLEAN:
             self._clean_value(dataset, tag, vr, run, cleaning)
         else:  # pragma: no cover - every Action is handled above
@@ -277,15 +287,17 @@ class Deidentifier:
         if vr == "SQ":
             self._clean_items(_element(dataset, tag), run, cleaning=True)
         elif vr in _TEMPORAL_VRS:
-            element = _element(dataset, tag)
-            element.value = shift_values(vr, _values(element), run.date_offset)
+            values = _raw_values(dataset, tag, vr)
+            if values is None:
+                values = _values(_element(dataset, tag))
+            _assign(dataset, tag, vr, shift_values(vr, values, run.date_offset))
         elif vr in _CLEANABLE_TEXT_VRS:
             # Cleaned once every identifying value of the object has been seen.
             run.pending_text.append(_element(dataset, tag))
         elif vr in ("PN", "UI", "AE", "UR"):
             # No safe "similar meaning" exists for a name, an address or an instance UID.
             value = self.mapper.uid(str(dataset[tag].value)) if vr == "UI" else dummy_value(vr)
-            dataset[tag] = DataElement(tag, vr, value)
+            _assign(dataset, tag, vr, [value])
 
     def _clean_text(self, element: DataElement, run: _ObjectRun) -> None:
         cleaner = run.cleaner()
@@ -328,14 +340,30 @@ class Deidentifier:
         for item in element.value:
             self._clean(item, run, cleaning)
 
-    def _replace_uids(self, element: DataElement) -> None:
-        value = element.value
-        if value is None or value == "":
+    def _replace_unlisted_uids(self, dataset: Dataset, tag: BaseTag) -> None:
+        """An instance UID no row lists is replaced; class, transfer syntax and registered UIDs stay."""
+        keyword = keyword_for_tag(tag)
+        if keyword.endswith("ClassUID") or keyword in _KEPT_UID_KEYWORDS:
             return
-        if isinstance(value, (list, MultiValue)):
-            element.value = [self.mapper.uid(str(uid)) for uid in value if str(uid).strip(" \x00")]
+        uids = _raw_values(dataset, tag, "UI")
+        if uids is None:
+            uids = _values(_element(dataset, tag))
+        # Registered DICOM UIDs (coding schemes, mapping resources, SOP classes) name no instance.
+        if all(uid in UID_dictionary for uid in uids if uid):
+            return
+        self._replace_uids(dataset, tag, uids)
+
+    def _replace_uids(self, dataset: Dataset, tag: BaseTag, uids: list[str] | None = None) -> None:
+        if uids is None:
+            uids = _raw_values(dataset, tag, "UI")
+            if uids is None:
+                uids = _values(_element(dataset, tag))
+        if not uids:
+            return
+        if len(uids) == 1:
+            _assign(dataset, tag, "UI", [self.mapper.uid(uids[0])])
         else:
-            element.value = self.mapper.uid(str(value))
+            _assign(dataset, tag, "UI", [self.mapper.uid(uid) for uid in uids if uid.strip(" \x00")])
 
 
 def patient_identity(dataset: Dataset) -> str | None:
@@ -402,6 +430,11 @@ def _values(element: DataElement) -> list[str]:
 
 def _record(dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun) -> None:
     """Remember an identifying value (every text value, for a sequence) before it goes."""
+    if vr != "SQ":
+        values = _raw_values(dataset, tag, vr)
+        if values is not None:
+            run.identifying.extend(value for value in values if len(value.strip(" \x00^=")) > 1)
+            return
     try:
         element = dataset[tag]
         if vr == "SQ":
@@ -429,13 +462,59 @@ def _creator_text(dataset: Dataset, creator_tag: BaseTag) -> str:
     return str(value or "").strip(" \x00")
 
 
-def _is_kept_uid(element: DataElement) -> bool:
-    keyword = element.keyword or ""
-    if keyword.endswith("ClassUID") or keyword in _KEPT_UID_KEYWORDS:
-        return True
-    values = element.value if isinstance(element.value, (list, MultiValue)) else [element.value]
-    # Registered DICOM UIDs (coding schemes, mapping resources, SOP classes) name no instance.
-    return all(str(value) in UID_dictionary for value in values if value)
+# How pydicom decodes a value, by VR: (always the default character set, strip each value,
+# split on backslash). Text VRs whose bytes are not ASCII are left to pydicom (character sets).
+_DEFAULT_CHARSET_VRS = frozenset({"UI", "DA", "DT", "TM"})
+_MULTI_TEXT_VRS = frozenset({"SH", "LO", "UC"})
+_SINGLE_TEXT_VRS = frozenset({"ST", "LT", "UT"})
+# VRs written from text values as raw bytes, and the padding pydicom's writer uses for each.
+_RAW_TEXT_VRS = frozenset({"UI", "DA", "DT", "TM", "PN", "SH", "LO", "UC", "ST", "LT", "UT", "CS", "AE", "UR", "AS"})
+
+
+def _raw_values(dataset: Dataset, tag: BaseTag, vr: str) -> list[str] | None:
+    """The element's values as ``_values`` of the decoded element would give them, read from the
+    undecoded bytes; None when the element is decoded already or pydicom's decoding could differ."""
+    raw = dataset._dict.get(tag)
+    if not isinstance(raw, RawDataElement) or raw.value is None or raw.is_buffered:
+        return None
+    data = raw.value
+    if vr in _DEFAULT_CHARSET_VRS:
+        items = data.decode("latin-1").rstrip(" \x00").split("\\")
+        if vr == "UI":
+            items = [item.strip() for item in items]
+    elif not data.isascii() or b"\x1b" in data:  # ISO 2022 escapes switch character sets
+        return None
+    elif vr in _MULTI_TEXT_VRS:
+        items = [item.rstrip("\x00 ") for item in data.decode("ascii").split("\\")]
+    elif vr in _SINGLE_TEXT_VRS:
+        items = [data.decode("ascii").rstrip("\x00 ")]
+    elif vr == "PN":
+        items = data.rstrip(b"\x00 ").decode("ascii").split("\\")
+    else:
+        return None
+    if len(items) == 1:
+        return items if items[0] else []
+    return items
+
+
+def _assign(dataset: Dataset, tag: BaseTag, vr: str, values: list) -> None:
+    """Give an element new values. ASCII text replacing an undecoded element is stored encoded
+    (as pydicom's writer would encode it), so it is never decoded or re-encoded again."""
+    previous = dataset._dict.get(tag)
+    if (
+        isinstance(previous, RawDataElement)
+        and vr in _RAW_TEXT_VRS
+        and all(isinstance(value, str) and value.isascii() for value in values)
+    ):
+        data = "\\".join(values).encode("ascii")
+        if len(data) % 2:
+            data += b"\x00" if vr == "UI" else b" "
+        dataset._dict[tag] = RawDataElement(
+            tag, vr, len(data), data, 0, previous.is_implicit_VR, previous.is_little_endian
+        )
+        return
+    value = None if not values else (values[0] if len(values) == 1 else values)
+    dataset[tag] = DataElement(tag, vr, value)
 
 
 def _keep_valid_age(element: DataElement) -> None:

@@ -56,3 +56,29 @@ def test_written_bytes_equal_pydicom_writer(path: Path, options: frozenset[str])
                 write_dicom(ours)
             return
         assert write_dicom(ours) == expected
+
+
+def _all_datasets(dataset: pydicom.Dataset):
+    yield dataset
+    for tag in list(dataset.keys()):
+        raw = dataset.get_item(tag)
+        if raw is not None and raw.VR == "SQ":
+            for item in dataset[tag].value:
+                yield from _all_datasets(item)
+
+
+@pytest.mark.parametrize("path", [path for path in sample_files() if _readable(path)], ids=lambda path: path.name)
+def test_values_read_from_undecoded_bytes_equal_pydicoms_decoding(path: Path) -> None:
+    """The engine reads UIDs, dates and ASCII text without decoding; it must read what pydicom reads."""
+    from deidentify.engine import _raw_values, _values, _vr
+
+    with quiet_pydicom():
+        for dataset in _all_datasets(pydicom.dcmread(path)):
+            for tag in list(dataset.keys()):
+                if tag.is_private:
+                    continue
+                vr = _vr(dataset, tag, resolve=False)
+                fast = _raw_values(dataset, tag, vr)
+                if fast is None:
+                    continue
+                assert fast == _values(dataset[tag]), (tag, vr)
