@@ -15,11 +15,11 @@ from io import BytesIO
 
 import pydicom
 from pydicom.charset import convert_encodings
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset, FileDataset
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileDataset, validate_file_meta
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
-from pydicom.filewriter import write_data_element, write_dataset
+from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -80,34 +80,44 @@ def write_dicom(dataset: FileDataset) -> bytes:
 
 # ---- direct writing --------------------------------------------------------------------------
 # pydicom's writer spends most of its time on per-element bookkeeping for elements it copies
-# unchanged. For little-endian, non-deflated transfer syntaxes the data set is written here:
+# unchanged. For public, non-deflated transfer syntaxes the data set is written here:
 # unchanged (raw) elements are copied with their header, sequences are walked, and every other
 # element goes through pydicom's own element writer. The bytes equal pydicom's (tested).
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _PIXEL_DATA = 0x7FE00010
-_ITEM = b"\xfe\xff\x00\xe0"
-_ITEM_DELIMITER = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
-_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
-_TAG = struct.Struct("<HH")
-_EXPLICIT_16 = struct.Struct("<HH2sH")
-_EXPLICIT_32 = struct.Struct("<HH2sHL")
-_IMPLICIT = struct.Struct("<HHL")
 _LONG_VRS = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
+
+
+class _Layout:
+    """Element and item headers in one byte order."""
+
+    def __init__(self, order: str) -> None:
+        self.explicit_16 = struct.Struct(order + "HH2sH").pack
+        self.explicit_32 = struct.Struct(order + "HH2sHL").pack
+        self.implicit = struct.Struct(order + "HHL").pack
+        self.length = struct.Struct(order + "L").pack
+        tag = struct.Struct(order + "HHL").pack
+        self.item = tag(0xFFFE, 0xE000, _UNDEFINED_LENGTH)[:4]
+        self.item_delimiter = tag(0xFFFE, 0xE00D, 0)
+        self.sequence_delimiter = tag(0xFFFE, 0xE0DD, 0)
+
+
+_LAYOUTS = {True: _Layout("<"), False: _Layout(">")}
 
 
 def _direct_encoding(dataset: FileDataset) -> tuple[bool, bool] | None:
     """(implicit VR, little endian) when the data set can be written directly, else None."""
     syntax = dataset.file_meta.get("TransferSyntaxUID")
-    if not isinstance(syntax, UID) or syntax.is_private or not syntax.is_transfer_syntax:
+    if not isinstance(syntax, UID) or syntax.is_private or not syntax.is_transfer_syntax or syntax.is_deflated:
         return None
-    if syntax.is_deflated or not syntax.is_little_endian:
-        return None
-    return (syntax.is_implicit_VR, True)
+    return (syntax.is_implicit_VR, syntax.is_little_endian)
 
 
 def _write_direct(buffer: BytesIO, dataset: FileDataset, encoding: tuple[bool, bool]) -> None:
-    # The file meta (preamble, prefix, group 0002, validated) as pydicom writes it.
+    # What pydicom's dcmwrite(enforce_file_format=True) checks and writes before the data set.
+    if any(tag >> 16 in (0, 2) for tag in dataset._dict):
+        raise ValueError("command or file meta elements inside the data set")
     file_meta = dataset.file_meta
     sop_class = dataset.get("SOPClassUID", None)
     meta_class = file_meta.get("MediaStorageSOPClassUID", None)
@@ -117,9 +127,7 @@ def _write_direct(buffer: BytesIO, dataset: FileDataset, encoding: tuple[bool, b
     meta_instance = file_meta.get("MediaStorageSOPInstanceUID", None)
     if meta_instance is None or (sop_instance and sop_instance != meta_instance):
         file_meta.MediaStorageSOPInstanceUID = sop_instance
-    FileDataset(None, Dataset(), file_meta=file_meta, preamble=dataset.preamble).save_as(
-        buffer, enforce_file_format=True
-    )
+    validate_file_meta(file_meta, enforce_standard=True)
     pixel_data = dataset._dict.get(_PIXEL_DATA)
     if pixel_data is not None:
         # PS3.5 A.4: encapsulated pixel data has undefined length, native pixel data a defined one.
@@ -127,6 +135,9 @@ def _write_direct(buffer: BytesIO, dataset: FileDataset, encoding: tuple[bool, b
         if not (isinstance(pixel_data, RawDataElement) and (pixel_data.length == _UNDEFINED_LENGTH) == compressed):
             dataset["PixelData"].is_undefined_length = compressed
     fp = DicomBytesIO()
+    fp.is_implicit_VR, fp.is_little_endian = False, True
+    fp.write(dataset.preamble + b"DICM")
+    write_file_meta_info(fp, file_meta, enforce_standard=True)
     fp.is_implicit_VR, fp.is_little_endian = encoding
     _write_dataset(fp, dataset, encoding, pydicom.charset.default_encoding)
     buffer.write(fp.getvalue())
@@ -137,6 +148,7 @@ def _write_dataset(fp: DicomBytesIO, dataset: Dataset, encoding: tuple[bool, boo
         write_dataset(fp, dataset, parent_encoding)  # type: ignore[arg-type] - re-encoding: pydicom's own path
         return
     implicit = encoding[0]
+    layout = _LAYOUTS[encoding[1]]
     elements = dataset._dict
     dataset_encoding = dataset.get("SpecificCharacterSet", parent_encoding)
     write = fp.write
@@ -157,11 +169,11 @@ def _write_dataset(fp: DicomBytesIO, dataset: Dataset, encoding: tuple[bool, boo
                 continue
             length = len(value)
             if implicit:
-                write(_IMPLICIT.pack(tag >> 16, tag & 0xFFFF, length))
+                write(layout.implicit(tag >> 16, tag & 0xFFFF, length))
             elif vr in _LONG_VRS:
-                write(_EXPLICIT_32.pack(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length))
+                write(layout.explicit_32(tag >> 16, tag & 0xFFFF, vr.encode(), 0, length))
             elif length <= 0xFFFF:
-                write(_EXPLICIT_16.pack(tag >> 16, tag & 0xFFFF, vr.encode(), length))
+                write(layout.explicit_16(tag >> 16, tag & 0xFFFF, vr.encode(), length))
             else:  # too long for a 16-bit length: pydicom rewrites the VR as UN
                 write_data_element(fp, element, dataset_encoding)  # type: ignore[arg-type]
                 continue
@@ -172,29 +184,30 @@ def _write_dataset(fp: DicomBytesIO, dataset: Dataset, encoding: tuple[bool, boo
             write_data_element(fp, element, dataset_encoding)  # type: ignore[arg-type]
 
 
-def _write_sequence(fp: DicomBytesIO, element: object, encoding: tuple[bool, bool], encodings: list[str]) -> None:
-    tag = element.tag  # type: ignore[attr-defined]
-    undefined = element.is_undefined_length  # type: ignore[attr-defined]
+def _write_sequence(fp: DicomBytesIO, element: DataElement, encoding: tuple[bool, bool], encodings: list[str]) -> None:
+    layout = _LAYOUTS[encoding[1]]
+    tag = element.tag
+    undefined = element.is_undefined_length
     body = DicomBytesIO()
     body.is_implicit_VR, body.is_little_endian = encoding
-    for item in element.value or ():  # type: ignore[attr-defined]
-        body.write(_ITEM)
+    for item in element.value or ():
+        body.write(layout.item)
         length_at = body.tell()
         body.write(b"\xff\xff\xff\xff")
         _write_dataset(body, item, encoding, encodings)
         if getattr(item, "is_undefined_length_sequence_item", False):
-            body.write(_ITEM_DELIMITER)
+            body.write(layout.item_delimiter)
         else:
             end = body.tell()
             body.seek(length_at)
-            body.write_UL(end - length_at - 4)
+            body.write(layout.length(end - length_at - 4))
             body.seek(end)
     value = body.getvalue()
     length = _UNDEFINED_LENGTH if undefined else len(value)
     if encoding[0]:
-        fp.write(_IMPLICIT.pack(tag >> 16, tag & 0xFFFF, length))
+        fp.write(layout.implicit(tag >> 16, tag & 0xFFFF, length))
     else:
-        fp.write(_EXPLICIT_32.pack(tag >> 16, tag & 0xFFFF, b"SQ", 0, length))
+        fp.write(layout.explicit_32(tag >> 16, tag & 0xFFFF, b"SQ", 0, length))
     fp.write(value)
     if undefined:
-        fp.write(_SEQUENCE_DELIMITER)
+        fp.write(layout.sequence_delimiter)
