@@ -218,7 +218,7 @@ class Deidentifier:
                     continue
                 vr = _vr(dataset, tag, resolve=False)
                 if vr == "SQ":
-                    self._clean_items(_element(dataset, tag), run, cleaning)
+                    self._clean_items(dataset, tag, run, cleaning)
                 elif vr == "UI":
                     if profile.unlisted_instance_uids is not Action.KEEP:
                         self._replace_unlisted_uids(dataset, tag)
@@ -263,7 +263,7 @@ class Deidentifier:
             del dataset[tag]
         elif action is Action.KEEP:
             if vr == "SQ":
-                self._clean_items(_element(dataset, tag), run, cleaning)
+                self._clean_items(dataset, tag, run, cleaning)
         elif action is Action.EMPTY:
             if vr == "SQ":
                 dataset[tag] = DataElement(tag, vr, Sequence())
@@ -285,7 +285,7 @@ class Deidentifier:
     def _clean_value(self, dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun, cleaning: bool = False) -> None:
         """Action C: shift dates, clean free text, clean a sequence's items, keep numbers and bitmaps."""
         if vr == "SQ":
-            self._clean_items(_element(dataset, tag), run, cleaning=True)
+            self._clean_items(dataset, tag, run, cleaning=True)
         elif vr in _TEMPORAL_VRS:
             values = _raw_values(dataset, tag, vr)
             if values is None:
@@ -336,9 +336,16 @@ class Deidentifier:
             creator = creators[creator_tag] = _creator_text(dataset, BaseTag(creator_tag))
         return (creator, tag.group, element_number & 0xFF) in self.profile.safe_private
 
-    def _clean_items(self, element: DataElement, run: _ObjectRun, cleaning: bool = False) -> None:
-        for item in element.value:
+    def _clean_items(self, dataset: Dataset, tag: BaseTag, run: _ObjectRun, cleaning: bool = False) -> None:
+        original = dataset._dict.get(tag)
+        items = _element(dataset, tag).value
+        # Items parsed from undecoded bytes: if cleaning replaces, removes or decodes none of their
+        # elements, the original bytes are written back instead of re-encoding every item.
+        before = [dict(item._dict) for item in items] if isinstance(original, RawDataElement) else None
+        for item in items:
             self._clean(item, run, cleaning)
+        if before is not None and all(map(_untouched, before, items)):
+            dataset._dict[tag] = original
 
     def _replace_unlisted_uids(self, dataset: Dataset, tag: BaseTag) -> None:
         """An instance UID no row lists is replaced; class, transfer syntax and registered UIDs stay."""
@@ -410,6 +417,14 @@ def _vr(dataset: Dataset, tag: BaseTag, resolve: bool = True) -> str:
         if " or " in vr:
             vr = vr.split(" or ")[0]
     return vr
+
+
+def _untouched(before: dict, item: Dataset) -> bool:
+    """Every element of the item is still the very undecoded element it was before cleaning."""
+    after = item._dict
+    return len(after) == len(before) and all(
+        type(element) is RawDataElement and after.get(tag) is element for tag, element in before.items()
+    )
 
 
 def _element(dataset: Dataset, tag: BaseTag) -> DataElement:
