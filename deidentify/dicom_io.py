@@ -15,7 +15,8 @@ from io import BytesIO
 
 import pydicom
 from pydicom.charset import convert_encodings
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileDataset, validate_file_meta
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
@@ -58,6 +59,20 @@ def read_dicom(data: bytes) -> FileDataset:
     if len(dataset) == 0:
         raise UnreadableDicomError("no data set after the file meta")
     return dataset
+
+
+def peek(dataset: Dataset, keyword: str, default: object = None) -> object:
+    """``dataset.get(keyword, default)`` without keeping the decoded element: an element only
+    read stays undecoded, so the writer copies its original bytes."""
+    tag = tag_for_keyword(keyword)
+    element = dataset._dict.get(tag) if tag is not None else None
+    if element is None:
+        return dataset.get(keyword, default)
+    # A raw UN element is left to pydicom, which stores it under its dictionary VR.
+    if isinstance(element, RawDataElement) and element.value is not None and element.VR != "UN" and tag != 0x00080005:
+        encoding = dataset.original_character_set or dataset._character_set
+        return convert_raw_data_element(element, encoding=encoding, ds=dataset).value
+    return dataset.get(keyword, default)
 
 
 def write_dicom(dataset: FileDataset) -> bytes:
@@ -119,11 +134,11 @@ def _write_direct(buffer: BytesIO, dataset: FileDataset, encoding: tuple[bool, b
     if any(tag >> 16 in (0, 2) for tag in dataset._dict):
         raise ValueError("command or file meta elements inside the data set")
     file_meta = dataset.file_meta
-    sop_class = dataset.get("SOPClassUID", None)
+    sop_class = peek(dataset, "SOPClassUID")
     meta_class = file_meta.get("MediaStorageSOPClassUID", None)
     if meta_class is None or (sop_class and sop_class != meta_class):
         file_meta.MediaStorageSOPClassUID = sop_class
-    sop_instance = dataset.get("SOPInstanceUID", None)
+    sop_instance = peek(dataset, "SOPInstanceUID")
     meta_instance = file_meta.get("MediaStorageSOPInstanceUID", None)
     if meta_instance is None or (sop_instance and sop_instance != meta_instance):
         file_meta.MediaStorageSOPInstanceUID = sop_instance

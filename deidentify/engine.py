@@ -39,6 +39,7 @@ from deidentify.attestation import (
 from deidentify.descriptors import TextCleaner
 from deidentify.dicom_io import (
     MEDIA_STORAGE_DIRECTORY_SOP_CLASS,
+    peek,
     quiet_pydicom,
     read_dicom,
     write_dicom,
@@ -147,9 +148,9 @@ class Deidentifier:
             output = write_dicom(dataset)
         return DeidentifiedObject(
             data=output,
-            study_instance_uid=str(dataset.StudyInstanceUID),
-            series_instance_uid=str(dataset.SeriesInstanceUID),
-            sop_instance_uid=str(dataset.SOPInstanceUID),
+            study_instance_uid=str(peek(dataset, "StudyInstanceUID")),
+            series_instance_uid=str(peek(dataset, "SeriesInstanceUID")),
+            sop_instance_uid=str(peek(dataset, "SOPInstanceUID")),
             patient_identity_removed=identity_removed,
         )
 
@@ -168,14 +169,14 @@ class Deidentifier:
         for element in run.pending_text:
             self._clean_text(element, run)
         for keyword in _REQUIRED_OUTPUT_UIDS:
-            if not str(dataset.get(keyword, "") or "").strip():
+            if not str(peek(dataset, keyword, "") or "").strip():
                 raise MissingIdentifierError(keyword)
         file_meta = getattr(dataset, "file_meta", None)
         transfer_syntax = None
         if file_meta is not None:
             self._clean(file_meta, run)
             # The meta must name the new instance even if the sender's meta disagreed.
-            file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+            file_meta.MediaStorageSOPInstanceUID = peek(dataset, "SOPInstanceUID")
             transfer_syntax = file_meta.get("TransferSyntaxUID")
         clear_unused_pixel_bits(dataset, transfer_syntax)
         _drop_embedded_overlay_descriptions(dataset)
@@ -390,7 +391,7 @@ def patient_identity(dataset: Dataset) -> str | None:
 
 def _text(dataset: Dataset, keyword: str) -> str | None:
     try:
-        value = dataset.get(keyword)
+        value = peek(dataset, keyword)
     except Exception:  # noqa: BLE001 - an undecodable value is no identity and no declaration
         return None
     if value is None:
@@ -547,7 +548,7 @@ def _drop_embedded_overlay_descriptions(dataset: Dataset) -> None:
 
 
 def _context_facts(dataset: Dataset) -> dict[str, object]:
-    image_type = dataset.get("ImageType")
+    image_type = peek(dataset, "ImageType")
     values = image_type if isinstance(image_type, (list, MultiValue)) else ([image_type] if image_type else [])
     return {
         "modality": _text(dataset, "Modality"),

@@ -17,6 +17,8 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
+from deidentify.dicom_io import peek
+
 _SUPPORTED_WORDS = (8, 16, 32)
 
 
@@ -24,14 +26,14 @@ def clear_unused_pixel_bits(dataset: Dataset, transfer_syntax: UID | None) -> bo
     """Rewrite Pixel Data with canonical unused bits; True when anything changed."""
     if "PixelData" not in dataset or transfer_syntax is None or transfer_syntax.is_compressed:
         return False
-    allocated = _int(dataset.get("BitsAllocated"))
-    stored = _int(dataset.get("BitsStored"))
-    high_bit = _int(dataset.get("HighBit"))
+    allocated = _int(peek(dataset, "BitsAllocated"))
+    stored = _int(peek(dataset, "BitsStored"))
+    high_bit = _int(peek(dataset, "HighBit"))
     if allocated not in _SUPPORTED_WORDS or stored is None or high_bit is None:
         return False
     if not 0 < stored < allocated or not stored - 1 <= high_bit < allocated:
         return False
-    data = dataset.PixelData
+    data = peek(dataset, "PixelData")
     if not isinstance(data, (bytes, bytearray)):
         return False
     word_bytes = allocated // 8
@@ -46,7 +48,7 @@ def clear_unused_pixel_bits(dataset: Dataset, transfer_syntax: UID | None) -> bo
     repeat = _repeater(allocated, words)
     whole = int.from_bytes(data[:usable], byteorder)
     kept = whole & (stored_mask * repeat)
-    signed = _int(dataset.get("PixelRepresentation")) == 1
+    signed = _int(peek(dataset, "PixelRepresentation")) == 1
     if signed and high_bit + 1 < allocated:
         extension = ((1 << allocated) - 1) ^ ((1 << (high_bit + 1)) - 1)
         sign_bits = (kept >> high_bit) & repeat
