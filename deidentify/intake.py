@@ -51,6 +51,7 @@ from deidentify.runtime import Toolkit
 
 S3_TEST_EVENT = "s3:TestEvent"
 PATIENT_ID_METADATA = "patient-id"  # x-amz-meta-patient-id on text records
+PATIENT_NAME_METADATA = "patient-name"  # x-amz-meta-patient-name on text records (optional)
 SKIPPED = "skipped"
 
 
@@ -182,6 +183,7 @@ class ObjectProcessor:
         raw = RawObject(
             name=ref.key, data=response["Body"].read(), content_type=response.get("ContentType"),
             patient_id=metadata.get(PATIENT_ID_METADATA),
+            patient_name=metadata.get(PATIENT_NAME_METADATA),
         )
         version_id = ref.version_id or response.get("VersionId") or ""
         if not ref.sequencer and recorded is not None and recorded.version_id == version_id and recorded.sequencer:

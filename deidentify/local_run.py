@@ -54,6 +54,8 @@ from deidentify.runtime import (
 
 SIDECAR_SUFFIX = ".meta.json"
 PATIENT_ID_FIELD = "patient-id"
+PATIENT_NAME_FIELD = "patient-name"
+SIDECAR_FIELDS = (PATIENT_ID_FIELD, PATIENT_NAME_FIELD)
 
 
 class RunArgumentError(ValueError):
@@ -210,7 +212,9 @@ def prepare_file(path: Path, input_dir: Path, toolkit: Toolkit) -> Prepared:
     except OSError as error:
         return Prepared(path, relative, None, f"read-error:{type(error).__name__}", edition)
     try:
-        result = process(RawObject(name=relative, data=data, patient_id=_sidecar_patient_id(path)), toolkit)
+        patient = _sidecar_patient(path)
+        result = process(RawObject(name=relative, data=data, patient_id=patient.get(PATIENT_ID_FIELD),
+                                   patient_name=patient.get(PATIENT_NAME_FIELD)), toolkit)
     except RecordMetadataError as error:
         result = Quarantined.from_error(error)
     except Exception as error:  # noqa: BLE001 - a bug must not stop the run or leak a value; nothing is written
@@ -259,21 +263,30 @@ class _Writer:
         return ManifestEntry(prepared.relative, QUARANTINED, quarantined.message, str(target))
 
 
-def _sidecar_patient_id(path: Path) -> str | None:
-    """The text record's patient from '<file>.meta.json'; None without a sidecar."""
+def _sidecar_patient(path: Path) -> dict[str, str]:
+    """The text record's patient from '<file>.meta.json' ({} without a sidecar). A sidecar that
+    is unreadable, names an unknown field or gives an empty value quarantines the record: a typo
+    must not silently unlink a record from its patient."""
     if not is_text_record(path.name, None):
-        return None
+        return {}
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.is_file():
-        return None
+        return {}
     try:
         document = json.loads(sidecar.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         raise RecordMetadataError(f"sidecar {SIDECAR_SUFFIX} is not readable JSON") from None
-    value = document.get(PATIENT_ID_FIELD) if isinstance(document, dict) else None
-    if value is not None and not isinstance(value, str):
-        raise RecordMetadataError(f"sidecar field {PATIENT_ID_FIELD!r} is not a string")
-    return value
+    if not isinstance(document, dict):
+        raise RecordMetadataError(f"sidecar {SIDECAR_SUFFIX} is not a JSON object")
+    unknown = sorted(set(document) - set(SIDECAR_FIELDS))
+    if unknown:
+        raise RecordMetadataError(
+            f"sidecar field(s) {', '.join(map(repr, unknown))} unknown; expected {', '.join(map(repr, SIDECAR_FIELDS))}"
+        )
+    for field_name, value in document.items():
+        if not isinstance(value, str) or not value.strip():
+            raise RecordMetadataError(f"sidecar field {field_name!r} must be a non-empty string")
+    return document
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

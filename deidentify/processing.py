@@ -48,6 +48,7 @@ class RawObject:
     data: bytes
     content_type: str | None = None
     patient_id: str | None = None  # S3 metadata 'patient-id' or the sidecar's, for text records
+    patient_name: str | None = None  # S3 metadata 'patient-name' or the sidecar's, for text records
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,10 @@ def _text(raw: RawObject, toolkit: Toolkit) -> Deidentified:
         text = raw.data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TextEncodingError("record is not valid UTF-8") from None
-    identity = record_patient_identity(raw.patient_id)
-    outcome = deidentify_record(text, mapper=toolkit.mapper, detector=toolkit.text_detector, patient_identity=identity)
+    identity = record_patient_identity(raw.patient_id, raw.patient_name)
+    outcome = deidentify_record(text, mapper=toolkit.mapper, detector=toolkit.text_detector,
+                                patient_identity=identity, patient_name=raw.patient_name,
+                                dates=_text_date_policy(toolkit.settings.options))
     # The name comes from a keyed digest of what decides the output, so a repeated delivery
     # (or the same record on the CLI) lands on the same name and nothing identifies.
     digest = hashlib.sha256(raw.data + b"\x00" + (identity or "").encode("utf-8")).hexdigest()
@@ -125,6 +128,17 @@ def _text(raw: RawObject, toolkit: Toolkit) -> Deidentified:
         "replaced_entities": outcome.replaced,
     }
     return Deidentified(name, outcome.text.encode("utf-8"), TEXT_CONTENT_TYPE + "; charset=utf-8", linkage)
+
+
+def _text_date_policy(options: frozenset[str] | tuple[str, ...]) -> str:
+    """Dates in a record follow the trial's temporal option exactly as its images' dates do."""
+    from deidentify.text.record import DATES_KEPT, DATES_REMOVED, DATES_SHIFTED
+
+    if "retain-longitudinal-modified-dates" in options:
+        return DATES_SHIFTED
+    if "retain-longitudinal-full-dates" in options:
+        return DATES_KEPT
+    return DATES_REMOVED
 
 
 def _header_values(data: bytes) -> dict[str, str]:

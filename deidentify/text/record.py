@@ -37,6 +37,10 @@ class RecordOutcome:
     patient_pseudonym: str | None  # the record's patient's pseudonym, None when no patient was named
 
 
+DATES_SHIFTED, DATES_KEPT, DATES_REMOVED = "shifted", "kept", "removed"
+DATE_POLICIES = (DATES_SHIFTED, DATES_KEPT, DATES_REMOVED)
+
+
 def record_patient_identity(patient_id: str | None = None, patient_name: str | None = None) -> str | None:
     """The normalised identity the engine keys a patient's pseudonym and date offset on
     (as deidentify.engine.patient_identity does for a header): 'id:<Patient ID>' when there
@@ -56,6 +60,8 @@ def deidentify_record(
     mapper: KeyedMapper,
     detector: PhiDetector,
     patient_identity: str | None,
+    patient_name: str | None = None,
+    dates: str = DATES_SHIFTED,
     day_first: bool = False,
 ) -> RecordOutcome:
     """Replace every PHI entity of `text`.
@@ -63,9 +69,15 @@ def deidentify_record(
     `patient_identity` is the engine's normalised identity ('id:...' or 'name:...', see
     `record_patient_identity`); a bare value is taken as a Patient ID. None means the record
     names no patient: all names and IDs get placeholders and dates the offset of identity "".
+    `patient_name` (DICOM PN or free form), when known, is replaced wherever its words occur,
+    even where the detector missed it.
+    `dates` follows the trial's temporal option, as the images do: shifted by the patient's
+    keyed offset (modified dates), kept (full dates) or removed (neither option).
     `day_first` settles numeric dates such as 03/04/2024 that read both ways.
     Raises TextDetectorUnavailableError (a quarantine reason) when the detector fails.
     """
+    if dates not in DATE_POLICIES:
+        raise ValueError(f"dates must be one of {', '.join(DATE_POLICIES)}, not {dates!r}")
     identity = _normalised_identity(patient_identity)
     try:
         detected = detector.detect(text)
@@ -75,19 +87,25 @@ def deidentify_record(
         raise TextDetectorUnavailableError(f"detector failed ({type(error).__name__})") from None
     spans = [entity for entity in (_clipped(entity, len(text)) for entity in detected) if entity is not None]
     spans += _identity_occurrences(text, identity)
+    known_name_parts = _name_parts(patient_name)
+    for part in known_name_parts:
+        spans += [PhiEntity(b, e, NAME, 1.0) for b, e in _occurrences(text, part, ignore_case=True)]
     spans += _repeated_occurrences(text, spans)
     merged = _joined_names(text, _merged(spans))
 
     pseudonym = mapper.patient_pseudonym(identity) if identity is not None else None
     offset_days = mapper.date_offset_days(identity if identity is not None else "")
-    patient_tokens = _patient_name_tokens(text, merged, identity)
+    patient_tokens = _patient_name_tokens(text, merged, identity) | {p.casefold() for p in known_name_parts}
     pieces: list[str] = []
     position = 0
     for entity in merged:
         original = text[entity.begin:entity.end]
         pieces.append(text[position:entity.begin])
-        pieces.append(_replacement(original, entity.type, mapper, identity, pseudonym, patient_tokens,
-                                   offset_days, day_first))
+        if entity.type == DATE and dates != DATES_SHIFTED:
+            pieces.append(original if dates == DATES_KEPT else "[DATE]")
+        else:
+            pieces.append(_replacement(original, entity.type, mapper, identity, pseudonym, patient_tokens,
+                                       offset_days, day_first))
         position = entity.end
     pieces.append(text[position:])
     return RecordOutcome("".join(pieces), len(merged), pseudonym)
@@ -117,6 +135,11 @@ def _identity_values(identity: str | None) -> tuple[str | None, list[str]]:
     if identity.startswith(_ID_PREFIX):
         return identity[len(_ID_PREFIX):], []
     return None, [part for part in re.split(r"[\^\s]+", identity[len(_NAME_PREFIX):]) if len(part) >= 2]
+
+
+def _name_parts(name: str | None) -> list[str]:
+    """Words of a person name given as DICOM PN ('FAMILY^GIVEN') or free form ('Given Family')."""
+    return [part for part in re.split(r"[\^\s,=]+", name or "") if len(part) >= 2]
 
 
 def _occurrences(text: str, value: str, *, ignore_case: bool) -> Iterator[tuple[int, int]]:

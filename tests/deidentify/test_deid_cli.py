@@ -283,3 +283,34 @@ def test_an_existing_manifest_is_never_overwritten(
     assert main(["run", str(input_dir), str(tmp_path / "out"), "--manifest", str(manifest)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert manifest.read_text() == "earlier run\n"
+
+
+@pytest.mark.parametrize(
+    "sidecar",
+    ['{"patientid": "SYN-1"}', '{"patient-id": ""}', '{"patient-id": 17}', '["SYN-1"]'],
+    ids=["misspelled-field", "empty-id", "number", "not-an-object"],
+)
+def test_a_faulty_sidecar_quarantines_its_record_rather_than_unlinking_it(
+    sidecar: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "note.txt").write_text("Patient: Alice Synthetic, seen 2024-03-14.\n", encoding="utf-8")
+    (source / "note.txt.meta.json").write_text(sidecar, encoding="utf-8")
+    monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
+    assert main(["run", str(source), str(tmp_path / "out"), "--workers", "1"]) == 0
+    [entry] = read_manifest(tmp_path / "out.manifest.jsonl")
+    assert entry.outcome == "quarantined" and entry.reason.startswith("record-metadata-invalid")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.txt"))
+
+
+def test_a_sidecar_patient_name_reaches_the_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "note.txt").write_text("Alice Synthetic was reviewed today.\n", encoding="utf-8")
+    (source / "note.txt.meta.json").write_text('{"patient-id": "SYN-1", "patient-name": "SYNTHETIC^ALICE"}')
+    monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
+    assert main(["run", str(source), str(tmp_path / "out"), "--workers", "1"]) == 0
+    [output] = list((tmp_path / "out").rglob("*.txt"))
+    text = output.read_text(encoding="utf-8")
+    assert "Alice" not in text and "Synthetic" not in text and "SUBJ-" in text

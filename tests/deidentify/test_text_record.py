@@ -262,3 +262,27 @@ def test_generated_records_leak_nothing_the_local_detector_covers(mapper: KeyedM
     text = outcome.text.casefold()
     assert [value for value in originals if str(value).casefold() in text] == []
     assert "Lesion 14 mm, stable." in outcome.text
+
+
+UNLABELLED = "Clinic note. Alice Synthetic was reviewed today; Synthetic, Alice agreed to the plan. Alice's scan is due."
+
+
+def test_a_known_patient_name_is_replaced_where_no_label_points_at_it(mapper: KeyedMapper) -> None:
+    without = _local(UNLABELLED, mapper)
+    assert "Alice" in without.text, "premise: the local rules alone miss an unlabelled name"
+
+    outcome = _local(UNLABELLED, mapper, patient_name="SYNTHETIC^ALICE")
+    assert "Alice" not in outcome.text and "Synthetic" not in outcome.text
+    assert outcome.patient_pseudonym in outcome.text
+    assert outcome.patient_pseudonym == mapper.patient_pseudonym(record_patient_identity(PATIENT_ID))
+
+
+@pytest.mark.parametrize(("dates", "expected"), [("removed", "[DATE]"), ("kept", "2024-03-14")])
+def test_record_dates_follow_the_trials_temporal_option(mapper: KeyedMapper, dates: str, expected: str) -> None:
+    outcome = _local("Discharged 2024-03-14.", mapper, dates=dates)
+    assert outcome.text == f"Discharged {expected}."
+
+
+def test_an_unknown_date_policy_is_refused(mapper: KeyedMapper) -> None:
+    with pytest.raises(ValueError, match="dates must be one of"):
+        _local("Seen 2024-03-14.", mapper, dates="jittered")
