@@ -202,8 +202,8 @@ class ObjectProcessor:
                 Bucket=self.quarantine_bucket, Key=linkage_record_name(self.linkage_prefix, object_ref),
                 Body=linkage_document(object_ref, source, result.linkage), ContentType="application/json",
             )
-            self._record(ref, object_ref, version_id, DEIDENTIFIED, "", result.output_name)
-            return ObjectOutcome(DEIDENTIFIED, "", self.output_bucket, result.output_name, object_ref)
+            self._record(ref, object_ref, version_id, DEIDENTIFIED, result.note, result.output_name)
+            return ObjectOutcome(DEIDENTIFIED, result.note, self.output_bucket, result.output_name, object_ref)
 
         record = QuarantineRecord.from_reason(source, result.reason, result.detail, self.toolkit.profile_edition)
         object_key = quarantine_object_name(ref.key)

@@ -249,7 +249,7 @@ class _Writer:
                 self.paths.quarantine_dir / linkage_record_name(DEFAULT_LINKAGE_PREFIX, object_ref),
                 linkage_document(object_ref, {"path": prepared.relative}, result.linkage),
             )
-            return ManifestEntry(prepared.relative, DEIDENTIFIED, "", str(target))
+            return ManifestEntry(prepared.relative, DEIDENTIFIED, result.note, str(target))
         except OSError as error:
             return ManifestEntry(prepared.relative, FAILED, f"write-error:{type(error).__name__}", "")
 

@@ -57,6 +57,9 @@ class Deidentified:
     data: bytes
     content_type: str
     linkage: dict[str, Any]  # originals -> keyed values: raw side only, never logged
+    # Why the object does not assert Patient Identity Removed YES, shown beside the outcome so a
+    # de-identified image whose pixels no detector inspected is never mistaken for a cleaned one.
+    note: str = ""
 
     def claim(self, object_ref: str) -> OutputClaim:
         return OutputClaim(object_ref=object_ref, sha256=hashlib.sha256(self.data).hexdigest())
@@ -76,6 +79,11 @@ class Quarantined:
     @property
     def message(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+# Reason code of a de-identified image that asserts Patient Identity Removed NO: no burned-in text
+# was suspected and no detector ran (header-only backends), so its pixels were not inspected.
+PIXELS_NOT_CHECKED = "pixels-not-inspected"
 
 
 def is_text_record(name: str, content_type: str | None) -> bool:
@@ -104,7 +112,8 @@ def _dicom(raw: RawObject, toolkit: Toolkit) -> Deidentified:
             for keyword in _LINKED_UIDS
         },
     }
-    return Deidentified(output_name(result), result.data, DICOM_CONTENT_TYPE, linkage)
+    note = "" if result.patient_identity_removed else PIXELS_NOT_CHECKED
+    return Deidentified(output_name(result), result.data, DICOM_CONTENT_TYPE, linkage, note)
 
 
 def _text(raw: RawObject, toolkit: Toolkit) -> Deidentified:
