@@ -15,16 +15,23 @@ from __future__ import annotations
 
 from functools import cache
 
+from pydicom.charset import default_encoding
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_sequence_item
 from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
+from pydicom.tag import BaseTag
 
 from deidentify import ENGINE_NAME, ENGINE_VERSION
+from deidentify.dicom_io import peek, set_text
 from deidentify.profile import Profile
 
 PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 CLEAN_PIXEL_DATA_CODE = "CleanPixelDataOption"
 LO_MAX = 64
+_CODE_SEQUENCE_TAG = BaseTag(0x00120064)
 
 
 def identity_removal_asserted(dataset: Dataset, declared_burned_in_annotation: str | None) -> bool:
@@ -58,23 +65,41 @@ def method_codes(profile: Profile, pixels_cleaned: bool = False) -> list[str]:
 
 def attest(dataset: Dataset, profile: Profile, identity_removed: bool, pixels_cleaned: bool = False) -> None:
     """Add or extend the de-identification attributes of the top-level dataset."""
-    dataset.PatientIdentityRemoved = "YES" if identity_removed else "NO"
+    set_text(dataset, "PatientIdentityRemoved", "CS", ["YES" if identity_removed else "NO"])
     if pixels_cleaned:
-        dataset.BurnedInAnnotation = "NO"
+        set_text(dataset, "BurnedInAnnotation", "CS", ["NO"])
 
-    previous = dataset.get("DeidentificationMethod")
+    previous = peek(dataset, "DeidentificationMethod")
     previous_methods = [str(previous)] if isinstance(previous, str) else [str(value) for value in previous or []]
-    dataset.DeidentificationMethod = previous_methods + method_description(profile, pixels_cleaned)
+    set_text(dataset, "DeidentificationMethod", "LO", previous_methods + method_description(profile, pixels_cleaned))
 
-    items = []
-    for name in method_codes(profile, pixels_cleaned):
-        item = Dataset()
-        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = _code(name)
-        items.append(item)
-    existing = list(dataset.get("DeidentificationMethodCodeSequence", []) or [])
-    dataset.DeidentificationMethodCodeSequence = Sequence(existing + items)
+    names = tuple(method_codes(profile, pixels_cleaned))
+    encoding = dataset.original_encoding
+    if _CODE_SEQUENCE_TAG in dataset or None in encoding:
+        existing = list(dataset.get("DeidentificationMethodCodeSequence", []) or [])
+        dataset.DeidentificationMethodCodeSequence = Sequence(existing + [_code_item(name) for name in names])
+    else:  # encoded once per profile and transfer syntax; pydicom decodes it on access
+        items = _encoded_code_items(names, *encoding)
+        dataset._dict[_CODE_SEQUENCE_TAG] = RawDataElement(
+            _CODE_SEQUENCE_TAG, "SQ", len(items), items, 0, encoding[0], encoding[1]
+        )
 
-    dataset.LongitudinalTemporalInformationModified = profile.longitudinal_temporal_information
+    set_text(dataset, "LongitudinalTemporalInformationModified", "CS", [profile.longitudinal_temporal_information])
+
+
+def _code_item(name: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = _code(name)
+    return item
+
+
+@cache
+def _encoded_code_items(names: tuple[str, ...], implicit_vr: bool, little_endian: bool) -> bytes:
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR, buffer.is_little_endian = implicit_vr, little_endian
+    for name in names:
+        write_sequence_item(buffer, _code_item(name), [default_encoding])
+    return buffer.getvalue()
 
 
 @cache

@@ -21,6 +21,7 @@ from pydicom.dataset import Dataset, FileDataset, validate_file_meta
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
+from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -73,6 +74,24 @@ def peek(dataset: Dataset, keyword: str, default: object = None) -> object:
         encoding = dataset.original_character_set or dataset._character_set
         return convert_raw_data_element(element, encoding=encoding, ds=dataset).value
     return dataset.get(keyword, default)
+
+
+def set_text(dataset: Dataset, keyword: str, vr: str, values: list[str]) -> None:
+    """Give an element ASCII text values, stored encoded as pydicom's writer would encode them
+    (padding: NUL for UI, space otherwise) so the writer copies them; pydicom decodes them on access."""
+    tag = tag_for_keyword(keyword)
+    encoding = dataset.original_encoding
+    if tag is None or None in encoding or not all(value.isascii() for value in values):
+        setattr(dataset, keyword, values[0] if len(values) == 1 else values)
+        return
+    dataset._dict[BaseTag(tag)] = raw_text_element(tag, vr, values, encoding)
+
+
+def raw_text_element(tag: int, vr: str, values: list[str], encoding: tuple[bool | None, bool | None]) -> RawDataElement:
+    data = "\\".join(values).encode("ascii")
+    if len(data) % 2:
+        data += b"\x00" if vr == "UI" else b" "
+    return RawDataElement(BaseTag(tag), vr, len(data), data, 0, bool(encoding[0]), bool(encoding[1]))
 
 
 def write_dicom(dataset: FileDataset) -> bytes:
