@@ -57,13 +57,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int, default=_usable_cpus(),
                      help="worker processes (default: the number of CPUs this process may use)")
     run.add_argument("--pixel-backend", choices=CLI_PIXEL_BACKENDS, default="ocr",
-                     help="burned-in text: local OCR (default), device signatures only, or none (quarantine when suspected)")
+                     help="burned-in text: local OCR (default), device signatures only, none (quarantine when suspected), "
+                          "or Amazon Rekognition (with --rekognition-region)")
     run.add_argument("--text-backend", choices=CLI_TEXT_BACKENDS, default="local",
-                     help="PHI detector for text records (*.txt, patient in <file>.meta.json)")
+                     help="PHI detector for text records (*.txt, patient in <file>.meta.json): local rules (default) "
+                          "or Amazon Comprehend Medical (with --comprehend-medical-region)")
+    run.add_argument("--rekognition-region", metavar="REGION",
+                     help="with --pixel-backend rekognition (needs AWS credentials): where DetectText runs")
+    run.add_argument("--comprehend-medical-region", metavar="REGION",
+                     help="with --text-backend comprehendmedical (needs AWS credentials): where DetectPHI runs")
     run.add_argument("--options", default="",
                      help="comma-separated profile options, e.g. retain-longitudinal-modified-dates,clean-descriptors")
     commands.add_parser("demo", help="run the Lambda handler against an emulated AWS (moto), no network")
     return parser
+
+
+def _service_region(arguments: argparse.Namespace, service: str, option: str) -> str | None:
+    """The region of an AWS detector the run uses; required with that backend, and checked
+    against botocore's endpoint data so a typo fails before any file is read."""
+    import botocore.session
+
+    uses = service in (arguments.pixel_backend, arguments.text_backend)
+    region = getattr(arguments, option.lstrip("-").replace("-", "_"))
+    if not uses:
+        return None
+    if not region:
+        raise ConfigurationError(f"{option} is required with the {service} backend (e.g. eu-west-1)")
+    if region not in botocore.session.get_session().get_available_regions(service):
+        raise ConfigurationError(f"{option} {region!r}: {service} is not offered there")
+    return region
 
 
 def _usable_cpus() -> int:
@@ -105,6 +127,8 @@ def run_command(arguments: argparse.Namespace, console: Console, errors: Console
         settings = EngineSettings(
             pixel_backend=arguments.pixel_backend, text_backend=arguments.text_backend,
             options=parse_options(arguments.options, "--options"),
+            rekognition_region=_service_region(arguments, "rekognition", "--rekognition-region"),
+            comprehend_medical_region=_service_region(arguments, "comprehendmedical", "--comprehend-medical-region"),
         )
         # Built once here so a bad option fails before any worker starts.
         profile_edition = build_toolkit(KeyedMapper(key), settings).profile_edition

@@ -24,8 +24,9 @@ LINKAGE_PREFIX_ENV_VAR = "DEID_LINKAGE_PREFIX"
 
 LAMBDA_PIXEL_BACKENDS = ("rekognition", "signatures", "none")
 LAMBDA_TEXT_BACKENDS = ("comprehendmedical", "local")
-CLI_PIXEL_BACKENDS = ("ocr", "signatures", "none")
-CLI_TEXT_BACKENDS = ("local",)
+# The CLI runs offline by default; with AWS credentials it can use the Lambda's detectors too.
+CLI_PIXEL_BACKENDS = ("ocr", "signatures", "none", "rekognition")
+CLI_TEXT_BACKENDS = ("local", "comprehendmedical")
 DEFAULT_LINKAGE_PREFIX = "linkage/"
 
 # Every AWS client retries throttling and transient errors itself, with client-side rate

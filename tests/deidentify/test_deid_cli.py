@@ -182,8 +182,8 @@ def test_unknown_option_is_refused_by_name(input_dir: Path, tmp_path: Path, monk
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("arguments", [["--workers", "0"], ["--pixel-backend", "rekognition"],
-                                       ["--text-backend", "comprehendmedical"]])
+@pytest.mark.parametrize("arguments", [["--workers", "0"], ["--pixel-backend", "tesseract"],
+                                       ["--text-backend", "presidio"]])
 def test_bad_run_choices_exit_2(arguments: list[str], input_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["run", str(input_dir), str(tmp_path / "out"), *arguments])
@@ -314,3 +314,33 @@ def test_a_sidecar_patient_name_reaches_the_record(tmp_path: Path, monkeypatch: 
     [output] = list((tmp_path / "out").rglob("*.txt"))
     text = output.read_text(encoding="utf-8")
     assert "Alice" not in text and "Synthetic" not in text and "SUBJ-" in text
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--text-backend", "comprehendmedical"], "--comprehend-medical-region is required"),
+        (["--text-backend", "comprehendmedical", "--comprehend-medical-region", "eu-central-1"], "not offered there"),
+        (["--pixel-backend", "rekognition"], "--rekognition-region is required"),
+        (["--pixel-backend", "rekognition", "--rekognition-region", "eu-west-3"], "not offered there"),
+    ],
+)
+def test_aws_detectors_need_a_region_that_offers_them(
+    arguments: list[str], message: str, input_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEID_KEY", TEST_KEY.decode())
+    assert main(["run", str(input_dir), str(tmp_path / "out"), *arguments]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_aws_text_detector_is_configured_for_its_region(input_dir: Path) -> None:
+    from deidentify.cli import _service_region, build_parser
+
+    arguments = build_parser().parse_args(
+        ["run", str(input_dir), "/tmp/unused-out", "--text-backend", "comprehendmedical",
+         "--comprehend-medical-region", "eu-west-1"]
+    )
+    assert _service_region(arguments, "comprehendmedical", "--comprehend-medical-region") == "eu-west-1"
+    assert _service_region(arguments, "rekognition", "--rekognition-region") is None
