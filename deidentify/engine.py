@@ -102,7 +102,7 @@ class _ObjectRun:
         self.date_offset = date_offset
         self.collect = collect
         self.identifying: list[str] = []
-        self.pending_text: list[DataElement] = []
+        self.pending_text: list[tuple[Dataset, BaseTag, str]] = []
         self._cleaner: TextCleaner | None = None
 
     def cleaner(self) -> TextCleaner:
@@ -166,8 +166,8 @@ class Deidentifier:
         context_facts = _context_facts(dataset) if cleaner is not None and has_pixels else None
 
         self._clean(dataset, run)
-        for element in run.pending_text:
-            self._clean_text(element, run)
+        for item, tag, vr in run.pending_text:
+            self._clean_text(item, tag, vr, run)
         for keyword in _REQUIRED_OUTPUT_UIDS:
             if not str(peek(dataset, keyword, "") or "").strip():
                 raise MissingIdentifierError(keyword)
@@ -294,16 +294,21 @@ class Deidentifier:
             _assign(dataset, tag, vr, shift_values(vr, values, run.date_offset))
         elif vr in _CLEANABLE_TEXT_VRS:
             # Cleaned once every identifying value of the object has been seen.
-            run.pending_text.append(_element(dataset, tag))
+            run.pending_text.append((dataset, tag, vr))
         elif vr in ("PN", "UI", "AE", "UR"):
             # No safe "similar meaning" exists for a name, an address or an instance UID.
             value = self.mapper.uid(str(dataset[tag].value)) if vr == "UI" else dummy_value(vr)
             _assign(dataset, tag, vr, [value])
 
-    def _clean_text(self, element: DataElement, run: _ObjectRun) -> None:
+    def _clean_text(self, dataset: Dataset, tag: BaseTag, vr: str, run: _ObjectRun) -> None:
         cleaner = run.cleaner()
-        cleaned = [cleaner.clean(value, element.VR) for value in _values(element)]
-        element.value = cleaned if len(cleaned) > 1 else (cleaned[0] if cleaned else "")
+        values = _raw_values(dataset, tag, vr)
+        undecoded = values is not None
+        if values is None:
+            values = _values(_element(dataset, tag))
+        cleaned = [cleaner.clean(value, vr) for value in values]
+        if not (undecoded and cleaned == values):  # unchanged text keeps its original bytes
+            _assign(dataset, tag, vr, cleaned)
 
     def _private(self, dataset: Dataset, tag: BaseTag, run: _ObjectRun, creators: dict[int, str]) -> bool:
         """Keep a safe private element (True) or remove it, remembering private names when collecting."""
@@ -343,9 +348,11 @@ class Deidentifier:
         # Items parsed from undecoded bytes: if cleaning replaces, removes or decodes none of their
         # elements, the original bytes are written back instead of re-encoding every item.
         before = [dict(item._dict) for item in items] if isinstance(original, RawDataElement) else None
+        pending = len(run.pending_text)
         for item in items:
             self._clean(item, run, cleaning)
-        if before is not None and all(map(_untouched, before, items)):
+        # Text queued for cleaning is changed later, in these very items: they must be written.
+        if before is not None and len(run.pending_text) == pending and all(map(_untouched, before, items)):
             dataset._dict[tag] = original
 
     def _replace_unlisted_uids(self, dataset: Dataset, tag: BaseTag) -> None:
