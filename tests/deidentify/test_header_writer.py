@@ -82,3 +82,34 @@ def test_values_read_from_undecoded_bytes_equal_pydicoms_decoding(path: Path) ->
                 if fast is None:
                     continue
                 assert fast == _values(dataset[tag]), (tag, vr)
+
+
+@pytest.mark.parametrize("implicit_vr", [False, True], ids=["explicit", "implicit"])
+def test_items_whose_only_change_is_cleaned_text_are_written_cleaned(implicit_vr: bool) -> None:
+    """Items are written back from their original bytes only when nothing in them changes;
+    text is cleaned after the walk, so an item with text to clean must still be re-encoded."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    from tests.deidentify.synthetic import build_image
+
+    source = pydicom.dcmread(BytesIO(build_image()))
+    text_item = Dataset()
+    text_item.RelationshipType = "CONTAINS"
+    text_item.ValueType = "TEXT"
+    text_item.TextValue = "Seen with Synthetic Alice"
+    container = Dataset()
+    container.ValueType = "CONTAINER"
+    container.ContentSequence = Sequence([text_item])
+    source.ContentSequence = Sequence([container])
+    source.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit_vr else ExplicitVRLittleEndian
+    buffer = BytesIO()
+    source.save_as(buffer, implicit_vr=implicit_vr, little_endian=True)
+    deidentifier = Deidentifier(KeyedMapper(TEST_KEY), options=TRIAL_OPTIONS)
+
+    output = deidentifier.deidentify_bytes(buffer.getvalue()).data
+
+    assert b"Alice" not in output and b"Synthetic" not in output
+    text = pydicom.dcmread(BytesIO(output)).ContentSequence[0].ContentSequence[0].TextValue
+    assert text.startswith("Seen with ***")
