@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from pydicom.datadict import (
@@ -78,6 +79,7 @@ _CLEANABLE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
 # Values recorded as identifying text (for cleaning descriptors and for the pixel pass).
 _IDENTIFYING_VRS = frozenset({"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "AE", "UR"})
 _OVERLAY_GROUPS = range(0x6000, 0x6020, 2)
+_IN_DICTIONARY, _REPEATING, _UNKNOWN = object(), object(), object()
 _AGE = re.compile(r"^\d{3}[DWMY]$")
 
 
@@ -127,6 +129,7 @@ class Deidentifier:
         self._pseudonymised_tags = frozenset(
             tag for tag, rule in self.profile.exact.items() if rule.keyword in self.profile.pseudonymised
         )
+        self._known: dict[int, object] = {}  # tag -> in the dictionary / repeating group / unknown
         self._safe_creators = frozenset((creator, group) for creator, group, _ in self.profile.safe_private)
         # Free text to clean means identifying values must be recorded while walking.
         self._cleans_text = any(
@@ -199,22 +202,28 @@ class Deidentifier:
         kept_creators: list[BaseTag] = []
         kept_blocks: set[int] = set()
         creators: dict[int, str] = {}
-        for tag in list(dataset.keys()):
-            if tag.is_private:
+        known = self._known
+        for tag in list(dataset._dict):
+            if (tag >> 16) & 1:
                 if self._private(dataset, tag, run, creators):
                     if tag.element >= 0x1000:
                         kept_blocks.add((tag.group << 8) | (tag.element >> 8))
                     else:
                         kept_creators.append(tag)
                 continue
-            if tag.element == 0 or not (dictionary_has_tag(tag) or repeater_has_tag(tag)):
+            kind = known.get(tag)
+            if kind is None:
+                kind = known[tag] = _IN_DICTIONARY if dictionary_has_tag(tag) else (
+                    _REPEATING if repeater_has_tag(tag) else _UNKNOWN
+                )
+            if tag & 0xFFFF == 0 or kind is _UNKNOWN:
                 # Group lengths go stale once values change; unknown public elements cannot
                 # be judged, so they are not passed through.
                 del dataset[tag]
                 continue
             rule = profile.rule_for(tag)
             if rule is None:
-                if not dictionary_has_tag(tag):  # an unlisted repeating-group element
+                if kind is _REPEATING:  # an unlisted repeating-group element
                     del dataset[tag]
                     continue
                 vr = _vr(dataset, tag, resolve=False)
@@ -413,18 +422,23 @@ def _vr(dataset: Dataset, tag: BaseTag, resolve: bool = True) -> str:
     ``resolve=False`` leaves an ambiguous dictionary VR ("US or SS") as it is, for callers
     that only ask whether it is SQ, UI or a date/time VR.
     """
-    raw = dataset.get_item(tag)
-    vr = raw.VR if raw is not None else None
+    element = dataset._dict.get(tag)
+    vr = element.VR if element is not None else None
     if not vr or vr == "UN":
-        try:
-            vr = dictionary_VR(tag)
-        except KeyError:
-            return "UN"
+        vr = _dictionary_vr(tag)
     if resolve and " or " in vr:  # ambiguous (US or SS, OB or OW): the decoded element knows
         vr = dataset[tag].VR
         if " or " in vr:
             vr = vr.split(" or ")[0]
     return vr
+
+
+@cache
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
 
 
 def _untouched(before: dict, item: Dataset) -> bool:
