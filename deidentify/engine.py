@@ -163,9 +163,9 @@ class Deidentifier:
         identity = patient_identity(dataset)
         cleaner = self.pixel_cleaner
         has_pixels = any(keyword in dataset for keyword in PIXEL_DATA_KEYWORDS)
-        run = _ObjectRun(
-            identity, self.mapper.date_offset_days(identity or ""), self._cleans_text or cleaner is not None
-        )
+        # Identifying values are recorded for free-text cleaning and for a pixel pass that reads them.
+        collect = self._cleans_text or (cleaner is not None and getattr(cleaner, "needs_identifying_text", True))
+        run = _ObjectRun(identity, self.mapper.date_offset_days(identity or ""), collect)
         context_facts = _context_facts(dataset) if cleaner is not None and has_pixels else None
 
         self._clean(dataset, run)

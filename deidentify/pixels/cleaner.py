@@ -70,6 +70,8 @@ def suspicion(context: HeaderContext) -> str | None:
 class HeaderOnlyCleaner:
     """Backend "none": no pixel inspection; refuses objects with suspected burned-in text."""
 
+    needs_identifying_text = False  # never reads context.identifying_text: the engine need not collect it
+
     def clean(self, dataset: Dataset, context: HeaderContext) -> PixelOutcome:
         if not _has_pixels(dataset):
             return PixelOutcome(True, 0, "no pixel data")
