@@ -211,9 +211,10 @@ class Deidentifier:
                     else:
                         kept_creators.append(tag)
                 continue
-            kind = known.get(tag)
+            number = int(tag)  # plain-int lookups: a BaseTag compares in Python, an int in C
+            kind = known.get(number)
             if kind is None:
-                kind = known[tag] = _IN_DICTIONARY if dictionary_has_tag(tag) else (
+                kind = known[number] = _IN_DICTIONARY if dictionary_has_tag(tag) else (
                     _REPEATING if repeater_has_tag(tag) else _UNKNOWN
                 )
             if tag & 0xFFFF == 0 or kind is _UNKNOWN:
@@ -221,7 +222,7 @@ class Deidentifier:
                 # be judged, so they are not passed through.
                 del dataset[tag]
                 continue
-            rule = profile.rule_for(tag)
+            rule = profile.rule_for(number)
             if rule is None:
                 if kind is _REPEATING:  # an unlisted repeating-group element
                     del dataset[tag]
@@ -245,7 +246,7 @@ class Deidentifier:
                 if kept_vr != "SQ":
                     continue
             vr = _vr(dataset, tag, resolve=action is not Action.REMOVE)
-            if tag in self._pseudonymised_tags and action is not Action.REMOVE:
+            if number in self._pseudonymised_tags and action is not Action.REMOVE:
                 if item_identity is False:
                     item_identity = patient_identity(dataset)
                 if item_identity is not None:
