@@ -72,7 +72,23 @@ _RESOLVED = {
 }
 
 # Non-class UIDs that identify an encoding or implementation, not an instance.
-_KEPT_UID_KEYWORDS = frozenset({"TransferSyntaxUID", "ImplementationClassUID"})
+# UIDs that name a transfer syntax, an implementation, a coding scheme or a mapping resource,
+# never an instance: replacing them would cut codes off their scheme.
+_KEPT_UID_KEYWORDS = frozenset({
+    "TransferSyntaxUID", "ImplementationClassUID", "CodingSchemeUID", "MappingResourceUID",
+    "ContextGroupExtensionCreatorUID",
+})
+# Parts of a coded entry (code value, scheme, version): vocabulary, not free text, so cleaning
+# structured content never treats a code such as 121071 as an identifier.
+_CODED_ENTRY_TAGS = frozenset({
+    0x00080100,  # CodeValue
+    0x00080102,  # CodingSchemeDesignator
+    0x00080103,  # CodingSchemeVersion
+    0x00080105,  # MappingResource
+    0x00080119,  # LongCodeValue
+    0x00080120,  # URNCodeValue
+})
+_ENCAPSULATED_DOCUMENT = 0x00420011
 _REQUIRED_OUTPUT_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
 _TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _CLEANABLE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
@@ -142,6 +158,10 @@ class Deidentifier:
             dataset = read_dicom(data)
             if str(dataset.file_meta.get("MediaStorageSOPClassUID", "")) == MEDIA_STORAGE_DIRECTORY_SOP_CLASS:
                 raise UnsupportedObjectError("DICOMDIR media directory")
+            if _ENCAPSULATED_DOCUMENT in dataset:
+                # A PDF or CDA inside DICOM: its content is beyond the header rules, and replacing
+                # it would hand reviewers an empty document marked de-identified.
+                raise UnsupportedObjectError("encapsulated document: its content cannot be de-identified")
             try:
                 identity_removed = self.deidentify_dataset(dataset)
             except DeidentificationError:
@@ -235,7 +255,7 @@ class Deidentifier:
                         self._replace_unlisted_uids(dataset, tag)
                 elif vr in _TEMPORAL_VRS:
                     self._apply(dataset, tag, vr, profile.unlisted_temporal, run, None)
-                elif cleaning and (vr in _CLEANABLE_TEXT_VRS or vr == "PN"):
+                elif cleaning and (vr in _CLEANABLE_TEXT_VRS or vr == "PN") and number not in _CODED_ENTRY_TAGS:
                     self._clean_value(dataset, tag, vr, run, cleaning)
                 continue
             action = _RESOLVED.get(rule.action, rule.action)

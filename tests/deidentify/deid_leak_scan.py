@@ -57,7 +57,11 @@ def identifying_values(dataset: Dataset, profile: Profile) -> set[str]:
 
 def _is_class_uid(element: DataElement) -> bool:
     keyword = element.keyword or ""
-    return keyword.endswith("ClassUID") or keyword in ("TransferSyntaxUID", "ImplementationClassUID")
+    # Coding scheme and mapping resource UIDs name a vocabulary, never an instance.
+    return keyword.endswith("ClassUID") or keyword in (
+        "TransferSyntaxUID", "ImplementationClassUID", "CodingSchemeUID", "MappingResourceUID",
+        "ContextGroupExtensionCreatorUID",
+    )
 
 
 def _is_enclosing_kept(element: DataElement, rule: object) -> bool:
