@@ -200,7 +200,7 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
     summary.add_row("SQS messages (incl. the s3:TestEvent) / Lambda batches", f"{report['messages']} / {report['batches']}")
     summary.add_row("inputs de-identified", str(outcomes["de-identified"]))
     summary.add_row("distinct de-identified objects (inputs sharing a SOP Instance UID map to one)", str(distinct))
-    summary.add_row("text records de-identified (records/<pseudonym>/...)", str(len(report["text_records"])))
+    summary.add_row("text records de-identified (records/...; the demo's note and pydicom's *.txt files)", str(len(report["text_records"])))
     summary.add_row("inputs quarantined", str(outcomes["quarantined"]))
     summary.add_row("inputs failed (outcome record 'failed')", str(outcomes["failed"]))
     summary.add_row("messages failed (would be retried, then dead-lettered)", str(report["failed_messages"]))
