@@ -13,14 +13,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policy_documents
+from deidentify import runtime
+from deidentify.keys import KEY_SECRET_ARN_ENV_VAR
+from deidentify.layout import CLAIMS_PREFIX, OUTCOMES_PREFIX
 
 HANDLER = "deidentify.handler.lambda_handler"
 RUNTIME = "python3.12"
-# Raw-side records in the quarantine bucket (names shared with deidentify/layout.py): linkage
-# (original identifiers -> pseudonyms), one outcome per object, claims on output names.
-LINKAGE_PREFIX = "linkage/"
-OUTCOMES_PREFIX = "outcomes/"
-CLAIMS_PREFIX = "claims/"
 
 
 @dataclass
@@ -108,13 +106,14 @@ class DeidFunction(pulumi.ComponentResource):
             environment=aws.lambda_.FunctionEnvironmentArgs(variables={
                 "DEID_OUTPUT_BUCKET": args.deid_bucket_name,
                 "DEID_QUARANTINE_BUCKET": args.quarantine_bucket_name,
-                "DEID_KEY_SECRET_ARN": self.key_secret.arn,
-                "DEID_COMPREHEND_MEDICAL_REGION": args.service_regions["comprehendmedical"],
-                "DEID_REKOGNITION_REGION": args.service_regions["rekognition"],
-                "DEID_PROFILE_OPTIONS": ",".join(args.profile_options),
-                "DEID_PIXEL_BACKEND": args.pixel_backend,
-                "DEID_TEXT_BACKEND": "comprehendmedical",
-                "DEID_LINKAGE_PREFIX": LINKAGE_PREFIX,
+                KEY_SECRET_ARN_ENV_VAR: self.key_secret.arn,
+                runtime.COMPREHEND_MEDICAL_REGION_ENV_VAR: args.service_regions["comprehendmedical"],
+                runtime.REKOGNITION_REGION_ENV_VAR: args.service_regions["rekognition"],
+                runtime.PROFILE_OPTIONS_ENV_VAR: ",".join(args.profile_options),
+                runtime.PIXEL_BACKEND_ENV_VAR: args.pixel_backend,
+                runtime.TEXT_BACKEND_ENV_VAR: "comprehendmedical",
+                # Linkage records (original identifiers -> pseudonyms) stay on the raw side.
+                runtime.LINKAGE_PREFIX_ENV_VAR: runtime.DEFAULT_LINKAGE_PREFIX,
                 "POWERTOOLS_SERVICE_NAME": "deidentify",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             }),

@@ -17,6 +17,7 @@ import pulumi
 from components import regions
 from deidentify.errors import ProfileError
 from deidentify.profile import load_basic_profile
+from deidentify.runtime import LAMBDA_PIXEL_BACKENDS
 
 PROJECT = "trial-imaging"
 KINDS = ("regional", "audit")
@@ -31,9 +32,7 @@ KNOWN_KEYS = (
 )
 
 DEFAULT_PROFILE_OPTIONS = ("retain-longitudinal-modified-dates",)
-# How the Lambda finds burned-in text: Amazon Rekognition, device signatures only, or not at all
-# (then every image suspected of burned-in text is quarantined).
-PIXEL_BACKENDS = ("rekognition", "signatures", "none")
+
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -230,7 +229,7 @@ class _Reader:
             ),
             max_receive_count=self._int("intakeMaxReceiveCount", DeidFunctionSettings.max_receive_count, 1, 1000),
             profile_options=self._profile_options(),
-            pixel_backend=self._choice("pixelBackend", PIXEL_BACKENDS, "rekognition"),
+            pixel_backend=self._choice("pixelBackend", LAMBDA_PIXEL_BACKENDS, "rekognition"),
         )
         return RegionalSettings(
             **common,

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from deidentify.aws_retry import backoff_ceiling, client_without_retries
 from deidentify.pixels.detection import (
     DetectorUnavailableError,
     TextBox,
@@ -67,11 +68,7 @@ class RekognitionDetector:
         """A detector on ``client``, or on a new client for ``region`` whose own retries are
         off (this class retries throttling itself, with backoff it controls)."""
         if client is None:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.client("rekognition", region_name=region,
-                                  config=Config(retries={"total_max_attempts": 1}))
+            client = client_without_retries("rekognition", region)
         return cls(client, **options)
 
     def detect(self, image: np.ndarray) -> list[TextBox]:
@@ -108,7 +105,7 @@ class RekognitionDetector:
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "ClientError")
                 if code in RETRYABLE_ERRORS and attempt < self.max_attempts:
-                    delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+                    delay = backoff_ceiling(attempt, self.base_delay, self.max_delay)
                     self.sleep(delay * random.uniform(0.5, 1.0))
                     continue
                 raise DetectorUnavailableError(f"rekognition {code} after {attempt} attempt(s)") from None

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from deidentify.aws_retry import backoff_ceiling, client_without_retries
 from deidentify.text.chunking import chunk_spans, pack_batches
 from deidentify.text.detector import PhiEntity, TextDetectorUnavailableError, without_contained_duplicates
 
@@ -136,8 +137,7 @@ class ComprehendMedicalDetector:
 
     def backoff_seconds(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
-        ceiling = min(self._max_delay, self._base_delay * (2 ** (attempt - 1)))
-        return self._rng.uniform(0.0, ceiling)
+        return self._rng.uniform(0.0, backoff_ceiling(attempt, self._base_delay, self._max_delay))
 
 
 def _aligned(chunk: str, begin: int, end: int, reported: str | None) -> tuple[int, int]:
@@ -163,11 +163,4 @@ def _aligned(chunk: str, begin: int, end: int, reported: str | None) -> tuple[in
 
 def comprehend_medical_client(region: str | None = None) -> Any:
     """A DetectPHI client whose own retries are off: the detector's retry loop is the only one."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "comprehendmedical",
-        region_name=region,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
-    )
+    return client_without_retries("comprehendmedical", region, connect_timeout=5, read_timeout=30)

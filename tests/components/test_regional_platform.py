@@ -238,10 +238,3 @@ def test_lambda_is_told_its_profile_options_and_detectors(plan_of):
     assert variables["DEID_TEXT_BACKEND"] == "comprehendmedical"
     assert variables["DEID_LINKAGE_PREFIX"] == "linkage/"
 
-
-def test_raw_side_record_prefixes_match_the_handlers():
-    from components import deid_function
-    from deidentify import layout
-
-    assert deid_function.OUTCOMES_PREFIX == layout.OUTCOMES_PREFIX
-    assert deid_function.CLAIMS_PREFIX == layout.CLAIMS_PREFIX
