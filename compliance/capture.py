@@ -1,7 +1,9 @@
 """A mock resource monitor that records every registration the program makes.
 
-Values are kept in wire form (see `compliance.wire`), so a registration can be turned back into
-the exact Struct the engine would send a policy pack.
+Each RegisterResource / ReadResource call is kept as a `CapturedResource` in wire form (see
+`compliance.wire`), so it can be turned back into the exact Struct the engine would send a policy
+pack. Components and the root stack are recorded with empty outputs: theirs arrive later, through
+RegisterResourceOutputs (`CapturedRun.registered_outputs`).
 """
 
 from __future__ import annotations
@@ -13,32 +15,15 @@ from typing import Any
 from pulumi.runtime.mocks import MockMonitor
 
 from compliance.mocks import PlanMocks
+from compliance.model import CapturedResource
 from compliance.wire import provider_urn, struct_to_plain
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass
-class Registration:
-    """One RegisterResource or ReadResource call, in wire form."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    parent: str | None
-    provider: str | None
-    dependencies: tuple[str, ...]
-    property_dependencies: dict[str, tuple[str, ...]]
-    protect: bool
-    read: bool = False
-
-
-@dataclass
 class CapturedRun:
-    registrations: list[Registration] = field(default_factory=list)
+    registrations: list[CapturedResource] = field(default_factory=list)
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # urn -> outputs
 
     @property
@@ -63,7 +48,7 @@ class CapturingMonitor(MockMonitor):
         self.captured = CapturedRun()
         self._lock = threading.Lock()
 
-    def _record(self, registration: Registration) -> None:
+    def _record(self, registration: CapturedResource) -> None:
         with self._lock:
             self.captured.registrations.append(registration)
 
@@ -75,7 +60,7 @@ class CapturingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         is_stack = request.type == STACK_TYPE
         self._record(
-            Registration(
+            CapturedResource(
                 urn=urn,
                 type=request.type,
                 name=request.name,
@@ -96,7 +81,7 @@ class CapturingMonitor(MockMonitor):
     def ReadResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().ReadResource(request)
         self._record(
-            Registration(
+            CapturedResource(
                 urn=response.urn,
                 type=request.type,
                 name=request.name,
@@ -108,7 +93,6 @@ class CapturingMonitor(MockMonitor):
                 dependencies=tuple(request.dependencies),
                 property_dependencies={},
                 protect=False,
-                read=True,
             )
         )
         return response

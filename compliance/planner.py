@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from compliance.capture import CapturedRun, Registration
+from compliance.capture import CapturedRun
 from compliance.errors import CheckInputError, ProgramFailedError
 from compliance.mocks import PlanMocks, StackReferenceOutputs
 from compliance.model import CapturedResource
@@ -194,7 +194,11 @@ class Planner:
                 if default_provider is None:
                     default_provider = self._default_provider(config)
                 provider = default_provider.urn
-            resources.append(_to_captured(registration, provider, captured))
+            outputs = registration.outputs
+            if not registration.custom:
+                # Components and the root stack: their outputs are what they registered (exports).
+                outputs = captured.registered_outputs.get(registration.urn, {})
+            resources.append(replace(registration, provider=provider, outputs=outputs))
         if default_provider is not None:
             resources.append(default_provider)
         resources.sort(key=lambda resource: resource.urn)
@@ -219,24 +223,3 @@ class Planner:
             exports=captured.stack_outputs,
             notes=tuple(sorted(notes)),
         )
-
-
-def _to_captured(registration: Registration, provider: str | None, captured: CapturedRun) -> CapturedResource:
-    if registration.custom:
-        outputs = registration.outputs
-    else:
-        # Components and the root stack: their outputs are what they registered (exports).
-        outputs = captured.registered_outputs.get(registration.urn, {})
-    return CapturedResource(
-        urn=registration.urn,
-        type=registration.type,
-        name=registration.name,
-        custom=registration.custom,
-        inputs=registration.inputs,
-        outputs=outputs,
-        parent=registration.parent,
-        provider=provider,
-        dependencies=registration.dependencies,
-        property_dependencies=dict(registration.property_dependencies),
-        protect=registration.protect,
-    )
