@@ -20,7 +20,7 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
-from compliance.wire import is_secret
+from compliance.wire import is_secret, provider_urn
 
 DEFAULT_ACCOUNT = "123456789012"
 # Used in ARNs when neither the resource, its provider nor `aws:region` names a region.
@@ -153,9 +153,8 @@ class PlanMocks(Mocks):
     def _provider(self, provider_ref: str | None) -> Mapping[str, Any]:
         if not provider_ref:
             return {}
-        urn = provider_ref.rsplit("::", 1)[0]
         with self._lock:
-            return self._provider_inputs.get(urn, {})
+            return self._provider_inputs.get(provider_urn(provider_ref), {})
 
     def region_for(self, inputs: Mapping[str, Any], provider_ref: str | None) -> str:
         return (
