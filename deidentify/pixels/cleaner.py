@@ -35,7 +35,7 @@ from deidentify.pixels.frames import (
     decode_frames,
     write_frames,
 )
-from deidentify.pixels.identifying import is_identifying
+from deidentify.pixels.identifying import header_tokens, line_is_identifying
 from deidentify.pixels.render import to_rgb8
 from deidentify.pixels.signatures import Box, Signatures
 
@@ -130,6 +130,7 @@ class DetectingCleaner:
         found = 0
         identifying: set[Box] = set()
         seen: set[bytes] = set()
+        tokens = header_tokens(context.identifying_text)
         for frame in frames.array:
             image = to_rgb8(frame, frames.photometric, dataset)
             # Identical frames (frozen cines, repeated screens) need one detector call.
@@ -140,7 +141,7 @@ class DetectingCleaner:
             lines = self.detector.detect(image)
             found += len(lines)
             for line in lines:
-                if is_identifying(line.text, context.identifying_text):
+                if line_is_identifying(line.text, tokens):
                     identifying.add(_as_box(line.padded(BOX_MARGIN, rows, columns)))
         return found, identifying
 

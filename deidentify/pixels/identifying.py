@@ -44,17 +44,26 @@ CARDIAC CAROTID NECK CHEST SPINE HEAD BRAIN KNEE SHOULDER HIP ANKLE WRIST ELBOW 
 
 def is_identifying(text: str, header_values: Iterable[str]) -> bool:
     """True when a detected line must be redacted (see the module docstring)."""
+    return line_is_identifying(text, header_tokens(header_values))
+
+
+def header_tokens(header_values: Iterable[str]) -> frozenset[str]:
+    """The words of the header values rule 1 looks for; computed once per object, not per line."""
+    return frozenset(token for value in header_values for token in _WORD.findall(str(value).upper()))
+
+
+def line_is_identifying(text: str, tokens: frozenset[str]) -> bool:
+    """``is_identifying`` with the header values already split by ``header_tokens``."""
     line = text.upper()
     words = _WORD.findall(line)
     if not words:
         return False  # punctuation or graphics only
     compact = "".join(words)
-    for value in header_values:
-        for token in _WORD.findall(str(value).upper()):
-            if len(token) >= 4 and token in compact:
-                return True
-            if 2 <= len(token) < 4 and token in words:
-                return True
+    for token in tokens:
+        if len(token) >= 4 and token in compact:
+            return True
+        if 2 <= len(token) < 4 and token in words:
+            return True
     if _DATE_OR_TIME.search(line):
         return True
     return not all(_harmless(word) for word in words)
