@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from compliance.analyzer import PackAnalyzer
 from compliance.model import UNKNOWN_SENTINEL, CapturedResource, PolicyRow, StackIdentity, Status
 
 PROJECT = "trial-imaging"
@@ -163,6 +164,12 @@ def with_inputs(resource: CapturedResource, **changes: Any) -> CapturedResource:
             else:
                 props[name] = value
     return replace(resource, inputs=inputs, outputs=outputs)
+
+
+def analyze_stack(analyzer: PackAnalyzer, stack: dict[str, CapturedResource],
+                  tags: dict[str, str] | None = None) -> list[PolicyRow]:
+    """The analyzer's rows for a stack built here (a `compliant_stack()`, possibly changed)."""
+    return analyzer.analyze(list(stack.values()), identity(tags))
 
 
 def unknown() -> str:

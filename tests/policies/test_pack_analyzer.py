@@ -11,7 +11,7 @@ import pytest
 
 from compliance.analyzer import PackAnalyzer, PolicyExecutionError, PolicyPackLoadError
 from compliance.model import Status
-from tests.policies.pack_fixtures import STACK_URN, compliant_stack, identity, rows_for, unknown, with_inputs
+from tests.policies.pack_fixtures import STACK_URN, analyze_stack, compliant_stack, rows_for, unknown, with_inputs
 
 FOREIGN_PACK = '''
 from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy
@@ -65,7 +65,7 @@ def test_foreign_pack_rows_cover_every_resource_and_default_to_advisory(tmp_path
     pack = _write_pack(tmp_path / "pack", initial_config='{"explode": EnforcementLevel.DISABLED}')
     analyzer = PackAnalyzer(pack)
     stack = compliant_stack()
-    rows = analyzer.analyze(list(stack.values()), identity())
+    rows = analyze_stack(analyzer, stack)
     trail_rows = rows_for(rows, "no-trails")
     assert len(trail_rows) == len(stack)  # no resource_types: every resource is in scope
     failed = [row for row in trail_rows if row.status is Status.FAIL]
@@ -77,7 +77,7 @@ def test_foreign_pack_rows_cover_every_resource_and_default_to_advisory(tmp_path
 
 def test_stack_violations_without_a_stack_urn_go_to_the_root_stack(tmp_path):
     pack = _write_pack(tmp_path / "pack", initial_config='{"explode": EnforcementLevel.DISABLED}')
-    rows = rows_for(PackAnalyzer(pack).analyze(list(compliant_stack().values()), identity()), "stack-wide")
+    rows = rows_for(analyze_stack(PackAnalyzer(pack), compliant_stack()), "stack-wide")
     assert [(row.status, row.urn, row.resource_type, row.message) for row in rows] == [
         (Status.FAIL, STACK_URN, "pulumi:pulumi:Stack", "the whole stack is wrong; so is something elsewhere")]
 
@@ -86,14 +86,14 @@ def test_policy_exception_propagates_with_the_policy_name(tmp_path):
     pack = _write_pack(tmp_path / "pack")
     stack = compliant_stack()
     with pytest.raises(PolicyExecutionError, match=r"policy 'explode' raised KeyError on .*raw-key") as caught:
-        PackAnalyzer(pack).analyze(list(stack.values()), identity())
+        analyze_stack(PackAnalyzer(pack), stack)
     assert isinstance(caught.value.__cause__, KeyError)
 
 
 def test_indeterminate_message_names_pack_and_yaml_version(analyzer):
     stack = compliant_stack()
     stack["trail"] = with_inputs(stack["trail"], enableLogFileValidation=unknown())
-    rows = rows_for(analyzer.analyze(list(stack.values()), identity()),
+    rows = rows_for(analyze_stack(analyzer, stack),
                     "aws-cloudtrail-trail-enable-log-file-validation", Status.INDETERMINATE)
     assert "from policy pack 'trial-imaging-compliance@v0.1.0' during preview" in rows[0].message
 
@@ -104,7 +104,7 @@ def test_runtime_environment_is_kept_out_of_analyze_and_restored(analyzer, monke
     monkeypatch.setenv("PULUMI_DRY_RUN", "true")
     monkeypatch.setenv("PULUMI_CONFIG", '{"leak:key": "leaked"}')
     project_before = runtime_settings.SETTINGS.project
-    rows = analyzer.analyze(list(compliant_stack().values()), identity())
+    rows = analyze_stack(analyzer, compliant_stack())
     assert rows and not [row for row in rows if row.status is Status.FAIL]
     assert runtime_settings.SETTINGS.project == project_before
     assert "leak:key" not in runtime_config.CONFIG.get()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from compliance.model import Status
-from tests.policies.pack_fixtures import compliant_stack, identity, row_for, unknown, with_inputs
+from tests.policies.pack_fixtures import analyze_stack, compliant_stack, row_for, unknown, with_inputs
 
 POLICY = "aws-cloudtrail-trail-enable-log-file-validation"
 
 
 def _trail_row(analyzer, stack):
-    return row_for(analyzer.analyze(list(stack.values()), identity()), POLICY, stack["trail"].urn)
+    return row_for(analyze_stack(analyzer, stack), POLICY, stack["trail"].urn)
 
 
 def test_passes_when_validation_enabled(analyzer):

@@ -9,7 +9,7 @@ import pytest
 from compliance.analyzer import PackAnalyzer, PolicyConfigError
 from compliance.model import Status
 from tests.policies.conftest import PACK_DIR
-from tests.policies.pack_fixtures import compliant_stack, identity, row_for, rows_for, with_inputs
+from tests.policies.pack_fixtures import analyze_stack, compliant_stack, row_for, rows_for, with_inputs
 
 ROTATION = "aws-kms-key-enable-key-rotation"
 RES_01 = "aws-any-provider-configure-home-region"
@@ -22,7 +22,7 @@ def _stack_without_rotation():
 
 
 def _rotation_row(analyzer, stack):
-    return row_for(analyzer.analyze(list(stack.values()), identity()), ROTATION, stack["raw_key"].urn)
+    return row_for(analyze_stack(analyzer, stack), ROTATION, stack["raw_key"].urn)
 
 
 def test_defaults_apply_without_config(analyzer):
@@ -50,7 +50,7 @@ def test_policy_level_overrides_all():
 
 def test_disabled_policy_produces_no_rows():
     analyzer = PackAnalyzer(PACK_DIR, {ROTATION: "disabled"})
-    rows = analyzer.analyze(list(_stack_without_rotation().values()), identity())
+    rows = analyze_stack(analyzer, _stack_without_rotation())
     assert rows_for(rows, ROTATION) == []
     assert rows_for(rows, RES_01)
 

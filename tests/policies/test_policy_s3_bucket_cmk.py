@@ -6,14 +6,10 @@ from dataclasses import replace
 
 from compliance.model import Status
 from tests.policies.pack_fixtures import (
-    STACK_URN, bucket, compliant_stack, identity, row_for, rows_for, unknown, with_inputs,
+    STACK_URN, analyze_stack, bucket, compliant_stack, row_for, rows_for, unknown, with_inputs,
 )
 
 POLICY = "aws-s3-bucket-configure-server-side-encryption-cmk"
-
-
-def _analyze(analyzer, stack):
-    return analyzer.analyze(list(stack.values()), identity())
 
 
 def _with_rule(sse, default):
@@ -21,7 +17,7 @@ def _with_rule(sse, default):
 
 
 def _fail_row(analyzer, stack, key):
-    rows = _analyze(analyzer, stack)
+    rows = analyze_stack(analyzer, stack)
     assert not rows_for(rows, POLICY, Status.PASS)
     row = row_for(rows, POLICY, stack[key].urn)
     assert row.status is Status.FAIL and row.control_ids == ("ENC-01",)
@@ -30,7 +26,7 @@ def _fail_row(analyzer, stack, key):
 
 
 def test_passes_with_one_stack_row_when_every_phi_bucket_uses_a_stack_cmk(analyzer):
-    rows = rows_for(_analyze(analyzer, compliant_stack()), POLICY)
+    rows = rows_for(analyze_stack(analyzer, compliant_stack()), POLICY)
     assert [(row.status, row.urn) for row in rows] == [(Status.PASS, STACK_URN)]
     assert rows[0].severity == "high" and rows[0].enforcement_level == "mandatory"
     assert "21 CFR Part 11 11.10(c)" in rows[0].frameworks
@@ -80,7 +76,7 @@ def test_joins_by_value_when_there_are_no_property_dependencies(analyzer):
     stack = compliant_stack()
     stack["raw_sse"] = replace(stack["raw_sse"], property_dependencies={})
     stack["deid_sse"] = replace(stack["deid_sse"], property_dependencies={})
-    assert [row.status for row in rows_for(_analyze(analyzer, stack), POLICY)] == [Status.PASS]
+    assert [row.status for row in rows_for(analyze_stack(analyzer, stack), POLICY)] == [Status.PASS]
 
 
 def test_value_join_fails_when_sse_names_another_bucket(analyzer):
@@ -92,14 +88,14 @@ def test_value_join_fails_when_sse_names_another_bucket(analyzer):
 def test_reports_every_failing_bucket_with_its_urn(analyzer):
     stack = compliant_stack()
     del stack["raw_sse"], stack["deid_sse"]
-    rows = rows_for(_analyze(analyzer, stack), POLICY, Status.FAIL)
+    rows = rows_for(analyze_stack(analyzer, stack), POLICY, Status.FAIL)
     assert {row.urn for row in rows} == {stack["raw"].urn, stack["deid"].urn}
 
 
 def test_non_phi_bucket_is_out_of_scope(analyzer):
     stack = compliant_stack()
     del stack["logs_sse"]
-    assert [row.status for row in rows_for(_analyze(analyzer, stack), POLICY)] == [Status.PASS]
+    assert [row.status for row in rows_for(analyze_stack(analyzer, stack), POLICY)] == [Status.PASS]
 
 
 def test_configured_classification_brings_a_bucket_into_scope():
@@ -115,7 +111,7 @@ def test_configured_classification_brings_a_bucket_into_scope():
 
 def test_not_applicable_without_phi_buckets(analyzer):
     stack = {k: v for k, v in compliant_stack().items() if k not in ("raw", "deid", "raw_sse", "deid_sse")}
-    rows = rows_for(_analyze(analyzer, stack), POLICY)
+    rows = rows_for(analyze_stack(analyzer, stack), POLICY)
     assert [(row.status, row.urn) for row in rows] == [(Status.NOT_APPLICABLE, STACK_URN)]
 
 
@@ -125,7 +121,7 @@ def test_unknown_key_without_dependency_is_indeterminate_not_fail(analyzer):
         _with_rule(stack["raw_sse"], {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": unknown()}),
         property_dependencies={"bucket": (stack["raw"].urn,)},
     )
-    rows = rows_for(_analyze(analyzer, stack), POLICY)
+    rows = rows_for(analyze_stack(analyzer, stack), POLICY)
     assert [(row.status, row.urn) for row in rows] == [(Status.INDETERMINATE, STACK_URN)]
     assert "kmsMasterKeyId can't be known during preview" in rows[0].message
 
@@ -136,7 +132,7 @@ def test_unknown_ids_joined_by_dependencies_are_still_checked(analyzer):
         "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": unknown()},
     }])
     stack["deid"] = with_inputs(stack["deid"], id=unknown())
-    assert [row.status for row in rows_for(_analyze(analyzer, stack), POLICY)] == [Status.PASS]
+    assert [row.status for row in rows_for(analyze_stack(analyzer, stack), POLICY)] == [Status.PASS]
 
 
 def test_classification_from_provider_default_tags(analyzer):
@@ -144,4 +140,4 @@ def test_classification_from_provider_default_tags(analyzer):
     extra = bucket("scratch", "phi", stack["provider"].urn)
     stack["scratch"] = replace(extra, inputs={"bucket": extra.inputs["bucket"]},
                                outputs={**extra.outputs, "tags": {}, "tagsAll": {"data-classification": "phi"}})
-    assert row_for(_analyze(analyzer, stack), POLICY, extra.urn).status is Status.FAIL
+    assert row_for(analyze_stack(analyzer, stack), POLICY, extra.urn).status is Status.FAIL
