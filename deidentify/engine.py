@@ -15,7 +15,7 @@ sequences, UIDs, dates, cleaned text), so removed values are never converted.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -24,8 +24,9 @@ from pydicom.datadict import (
     dictionary_VR,
     keyword_for_tag,
     repeater_has_tag,
+    tag_for_keyword,
 )
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
@@ -90,6 +91,7 @@ _CODED_ENTRY_TAGS = frozenset({
 })
 _ENCAPSULATED_DOCUMENT = 0x00420011
 _REQUIRED_OUTPUT_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+LINKED_KEYWORDS = ("PatientID", *_REQUIRED_OUTPUT_UIDS)  # what the raw-side linkage record maps
 _TEMPORAL_VRS = frozenset({"DA", "DT", "TM"})
 _CLEANABLE_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC"})
 # Values recorded as identifying text (for cleaning descriptors and for the pixel pass).
@@ -101,13 +103,17 @@ _AGE = re.compile(r"^\d{3}[DWMY]$")
 
 @dataclass(frozen=True)
 class DeidentifiedObject:
-    """The de-identified file and the keyed identifiers that name it."""
+    """The de-identified file, the keyed identifiers that name it, and what linkage needs."""
 
     data: bytes
     study_instance_uid: str
     series_instance_uid: str
     sop_instance_uid: str
     patient_identity_removed: bool
+    # Patient ID and the instance UIDs as received, and Patient ID as written (the keyed
+    # pseudonym): what the raw-side linkage record maps, never logged.
+    originals: HeldValues = field(default_factory=lambda: HeldValues())
+    written: HeldValues = field(default_factory=lambda: HeldValues())
 
 
 class _ObjectRun:
@@ -162,6 +168,7 @@ class Deidentifier:
                 # A PDF or CDA inside DICOM: its content is beyond the header rules, and replacing
                 # it would hand reviewers an empty document marked de-identified.
                 raise UnsupportedObjectError("encapsulated document: its content cannot be de-identified")
+            originals = HeldValues.of(dataset, LINKED_KEYWORDS)
             try:
                 identity_removed = self.deidentify_dataset(dataset)
             except DeidentificationError:
@@ -175,6 +182,8 @@ class Deidentifier:
             series_instance_uid=str(peek(dataset, "SeriesInstanceUID")),
             sop_instance_uid=str(peek(dataset, "SOPInstanceUID")),
             patient_identity_removed=identity_removed,
+            originals=originals,
+            written=HeldValues.of(dataset, ("PatientID",)),
         )
 
     def deidentify_dataset(self, dataset: FileDataset) -> bool:
@@ -409,6 +418,37 @@ class Deidentifier:
             _assign(dataset, tag, "UI", [self.mapper.uid(uids[0])])
         else:
             _assign(dataset, tag, "UI", [self.mapper.uid(uid) for uid in uids if uid.strip(" \x00")])
+
+
+@dataclass(frozen=True)
+class HeldValues:
+    """Elements held as they stood (a raw element never changes), decoded only when asked:
+    linkage needs them, the de-identification itself does not pay for them."""
+
+    elements: tuple[tuple[str, RawDataElement | str | None], ...] = ()
+    character_set: object = None
+
+    @classmethod
+    def of(cls, dataset: Dataset, keywords: tuple[str, ...]) -> HeldValues:
+        elements = []
+        for keyword in keywords:
+            element = dataset._dict.get(tag_for_keyword(keyword))  # type: ignore[arg-type]
+            if element is not None and not isinstance(element, RawDataElement):
+                element = str(element.value or "")  # decoded already: its value as it is now
+            elements.append((keyword, element))
+        return cls(tuple(elements), dataset.original_character_set or dataset._character_set)
+
+    def decoded(self) -> dict[str, str]:
+        """Each value as ``str(dataset.get(keyword, "") or "")`` gave it when held."""
+        with quiet_pydicom():
+            return {keyword: _decoded(element, self.character_set) for keyword, element in self.elements}
+
+
+def _decoded(element: RawDataElement | str | None, character_set: object) -> str:
+    if element is None or isinstance(element, str):
+        return element or ""
+    # What Dataset.__getitem__ does with a raw element, without storing the result anywhere.
+    return str(convert_raw_data_element(element, encoding=character_set).value or "")  # type: ignore[arg-type]
 
 
 def patient_identity(dataset: Dataset) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from io import BytesIO
 from typing import Any
 
 from deidentify.errors import DeidentificationError
@@ -102,14 +101,17 @@ def process(raw: RawObject, toolkit: Toolkit) -> Deidentified | Quarantined:
 
 def _dicom(raw: RawObject, toolkit: Toolkit) -> Deidentified:
     result = toolkit.deidentifier.deidentify_bytes(raw.data)  # quarantines what it cannot read
-    originals = _header_values(raw.data)
-    keyed = _header_values(result.data)
+    originals = result.originals.decoded()
+    keyed = {
+        "StudyInstanceUID": result.study_instance_uid,
+        "SeriesInstanceUID": result.series_instance_uid,
+        "SOPInstanceUID": result.sop_instance_uid,
+    }
     linkage = {
         "kind": "dicom",
-        "patient": {"original_id": originals.get("PatientID", ""), "pseudonym": keyed.get("PatientID", "")},
+        "patient": {"original_id": originals.get("PatientID", ""), "pseudonym": result.written.decoded()["PatientID"]},
         "uids": {
-            keyword: {"original": originals.get(keyword, ""), "keyed": keyed.get(keyword, "")}
-            for keyword in _LINKED_UIDS
+            keyword: {"original": originals.get(keyword, ""), "keyed": keyed[keyword]} for keyword in _LINKED_UIDS
         },
     }
     note = "" if result.patient_identity_removed else PIXELS_NOT_CHECKED
@@ -149,13 +151,3 @@ def _text_date_policy(options: frozenset[str] | tuple[str, ...]) -> str:
         return DATES_KEPT
     return DATES_REMOVED
 
-
-def _header_values(data: bytes) -> dict[str, str]:
-    """Patient ID and the instance UIDs, read without pixel data."""
-    import pydicom
-
-    from deidentify.dicom_io import quiet_pydicom
-
-    with quiet_pydicom():
-        dataset = pydicom.dcmread(BytesIO(data), stop_before_pixels=True, specific_tags=["PatientID", *_LINKED_UIDS])
-    return {keyword: str(dataset.get(keyword, "") or "") for keyword in ("PatientID", *_LINKED_UIDS)}
