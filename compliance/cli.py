@@ -23,7 +23,7 @@ import compliance
 from compliance.check import CheckOutcome, StackFailure, check_stacks, select_stacks
 from compliance.errors import CheckInputError
 from compliance.model import StackReport
-from compliance.project import load_project
+from compliance.project import load_project, read_input_text
 from compliance.reports.console_report import summary_table
 from compliance.reports.files import write_atomic
 from compliance.reports.json_report import render_json
@@ -59,10 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 def _load_policy_config(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CheckInputError(f"cannot read policy config {path}: {error.strerror or error}") from None
+    text = read_input_text(path, "policy config")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -86,11 +86,16 @@ class StackConfig:
     environments: tuple[str, ...] = ()  # Pulumi ESC environments the file imports (not resolved offline)
 
 
-def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+def read_input_text(path: Path, what: str) -> str:
+    """A UTF-8 input file's text; CheckInputError naming `what` and the file when it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         raise CheckInputError(f"cannot read {what} {path}: {error.strerror or error}") from None
+
+
+def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    text = read_input_text(path, what)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
