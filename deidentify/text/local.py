@@ -144,8 +144,10 @@ class LocalPhiDetector:
     Offline, no model files."""
 
     def __init__(self, *, extra_names: Sequence[str] = ()) -> None:
-        # Names known in advance (e.g. staff lists of a site) are always found.
-        self._extra_names = [name for name in (n.strip() for n in extra_names) if len(name) >= 2]
+        # Names known in advance (e.g. staff lists of a site) are always found. Compiled once
+        # here: a staff list can outgrow the re module's pattern cache and recompile per text.
+        self._extra_name_patterns = [re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+                                    for name in (n.strip() for n in extra_names) if len(name) >= 2]
 
     def detect(self, text: str) -> list[PhiEntity]:
         entities = [*self._dates(text), *self._contacts(text), *self._ids(text), *self._names(text),
@@ -191,8 +193,8 @@ class LocalPhiDetector:
                 span = _name_after(text, match.end(), reach)
                 if span is not None:
                     yield PhiEntity(span[0], span[1], NAME, 0.9)
-        for name in self._extra_names:
-            for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE):
+        for pattern in self._extra_name_patterns:
+            for match in pattern.finditer(text):
                 yield PhiEntity(match.start(), match.end(), NAME, 1.0)
 
     @staticmethod
