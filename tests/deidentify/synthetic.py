@@ -25,6 +25,29 @@ SYNTHETIC_PHI = {
 }
 
 
+def ct_dataset(
+    study_uid: str,
+    series_uid: str,
+    sop_uid: str,
+    patient_id: str,
+    patient_name: str,
+    transfer_syntax: str = ExplicitVRLittleEndian,
+) -> FileDataset:
+    """A bare CT file data set (meta, identifiers, patient) for a test to add its elements to."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = transfer_syntax
+    dataset = FileDataset("", Dataset(), file_meta=meta, preamble=b"\x00" * 128)
+    dataset.SOPClassUID = CT_IMAGE_STORAGE
+    dataset.SOPInstanceUID = sop_uid
+    dataset.StudyInstanceUID = study_uid
+    dataset.SeriesInstanceUID = series_uid
+    dataset.PatientID = patient_id
+    dataset.PatientName = patient_name
+    return dataset
+
+
 def build_image(
     study_uid: str = "1.2.826.0.1.3680043.99.1",
     series_uid: str = "1.2.826.0.1.3680043.99.1.1",

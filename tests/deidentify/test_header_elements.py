@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import (
     ExplicitVRBigEndian,
@@ -23,7 +23,7 @@ from deidentify.keyed import KeyedMapper
 from deidentify.profile import OPTION_NAMES
 from tests.deidentify.deid_leak_scan import text_values, walk_elements
 from tests.deidentify.deid_samples import OTHER_KEY, TEST_KEY
-from tests.deidentify.synthetic import CT_IMAGE_STORAGE
+from tests.deidentify.synthetic import ct_dataset
 
 ALL_OPTIONS = frozenset(OPTION_NAMES) - {"retain-longitudinal-full-dates"}
 # Every option that changes values rather than keeping them (Retain UIDs keeps UIDs by design).
@@ -32,17 +32,8 @@ ENCODINGS = ("ascii", "latin-1", "utf-8", "iso2022_jp", "iso8859-7", "shift_jis"
 
 
 def _base(transfer_syntax: str = ExplicitVRLittleEndian, sop_uid: str = "1.2.826.0.1.3680043.99.41.1") -> FileDataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = transfer_syntax
-    dataset = FileDataset("", Dataset(), file_meta=meta, preamble=b"\x00" * 128)
-    dataset.SOPClassUID = CT_IMAGE_STORAGE
-    dataset.SOPInstanceUID = sop_uid
-    dataset.StudyInstanceUID = "1.2.826.0.1.3680043.99.41"
-    dataset.SeriesInstanceUID = "1.2.826.0.1.3680043.99.41.2"
-    dataset.PatientID = "SYN-ELEM-0042"
-    dataset.PatientName = "Synthetic^Erin"
+    dataset = ct_dataset("1.2.826.0.1.3680043.99.41", "1.2.826.0.1.3680043.99.41.2", sop_uid,
+                         patient_id="SYN-ELEM-0042", patient_name="Synthetic^Erin", transfer_syntax=transfer_syntax)
     dataset.Modality = "CT"
     return dataset
 

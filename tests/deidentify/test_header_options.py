@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian
 
 from deidentify.dicom_io import quiet_pydicom
 from deidentify.engine import Deidentifier
@@ -32,7 +31,11 @@ from tests.deidentify.deid_leak_scan import (
     walk_elements,
 )
 from tests.deidentify.deid_samples import OTHER_KEY, TEST_KEY, sample_files
-from tests.deidentify.synthetic import CT_IMAGE_STORAGE, SYNTHETIC_PHI, build_image
+from tests.deidentify.synthetic import (
+    SYNTHETIC_PHI,
+    build_image,
+    ct_dataset,
+)
 
 PLAN_OPTION_NAMES = {
     "retain-longitudinal-modified-dates",
@@ -66,17 +69,8 @@ def _run(options: set[str], data: bytes, key: bytes = TEST_KEY) -> pydicom.Datas
 
 
 def _dated_image(patient_id: str = "SYN-PAT-DATES", sop_uid: str = "1.2.826.0.1.3680043.99.31.1") -> bytes:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = FileDataset("", Dataset(), file_meta=meta, preamble=b"\x00" * 128)
-    dataset.SOPClassUID = CT_IMAGE_STORAGE
-    dataset.SOPInstanceUID = sop_uid
-    dataset.StudyInstanceUID = "1.2.826.0.1.3680043.99.31"
-    dataset.SeriesInstanceUID = "1.2.826.0.1.3680043.99.31.2"
-    dataset.PatientID = patient_id
-    dataset.PatientName = "Synthetic^Dora"
+    dataset = ct_dataset("1.2.826.0.1.3680043.99.31", "1.2.826.0.1.3680043.99.31.2", sop_uid,
+                         patient_id=patient_id, patient_name="Synthetic^Dora")
     dataset.StudyDate = "20240229"
     dataset.SeriesDate = "20240301"
     dataset.ContentDate = "2024.03.05"  # ACR-NEMA spelling
