@@ -86,13 +86,13 @@ def _evict_modules_loaded_by_run(
             del sys.modules[name]
 
 
+def _is_cleared_env(key: str) -> bool:
+    return key in _CLEARED_ENV_NAMES or key.startswith(_CLEARED_ENV_PREFIXES)
+
+
 @contextlib.contextmanager
 def _program_process_state(program_dir: Path, protected: tuple[Path, ...]) -> Iterator[None]:
-    saved_env = {
-        key: value
-        for key, value in os.environ.items()
-        if key in _CLEARED_ENV_NAMES or key.startswith(_CLEARED_ENV_PREFIXES)
-    }
+    saved_env = {key: value for key, value in os.environ.items() if _is_cleared_env(key)}
     saved_cwd = os.getcwd()
     saved_path = list(sys.path)
     evicted = _evict_foreign_modules(program_dir, protected)
@@ -106,7 +106,7 @@ def _program_process_state(program_dir: Path, protected: tuple[Path, ...]) -> It
     finally:
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
-        for key in [k for k in os.environ if k in _CLEARED_ENV_NAMES or k.startswith(_CLEARED_ENV_PREFIXES)]:
+        for key in [k for k in os.environ if _is_cleared_env(k)]:
             del os.environ[key]
         os.environ.update(saved_env)
         _evict_modules_loaded_by_run(program_dir, loaded_before, protected)
