@@ -72,12 +72,16 @@ class EmulatedPipeline:
         return attributes["Attributes"]["QueueArn"]
 
     def handler_environment(self) -> dict[str, str]:
+        from deidentify.handler import OUTPUT_BUCKET_ENV_VAR, QUARANTINE_BUCKET_ENV_VAR
+        from deidentify.keys import KEY_SECRET_ARN_ENV_VAR
+        from deidentify.runtime import PIXEL_BACKEND_ENV_VAR, TEXT_BACKEND_ENV_VAR
+
         return {
-            "DEID_OUTPUT_BUCKET": self.deidentified_bucket,
-            "DEID_QUARANTINE_BUCKET": self.quarantine_bucket,
-            "DEID_KEY_SECRET_ARN": self.key_secret_arn,
-            "DEID_PIXEL_BACKEND": self.pixel_backend,
-            "DEID_TEXT_BACKEND": self.text_backend,
+            OUTPUT_BUCKET_ENV_VAR: self.deidentified_bucket,
+            QUARANTINE_BUCKET_ENV_VAR: self.quarantine_bucket,
+            KEY_SECRET_ARN_ENV_VAR: self.key_secret_arn,
+            PIXEL_BACKEND_ENV_VAR: self.pixel_backend,
+            TEXT_BACKEND_ENV_VAR: self.text_backend,
         }
 
     def receive_batch(self, max_messages: int = 10, visibility_timeout: int | None = None) -> list[dict[str, Any]]:
