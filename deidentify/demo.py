@@ -73,6 +73,13 @@ def run_demo(console: Console) -> int:
 def _run_pipeline(console: Console) -> dict[str, Any]:
     from deidentify import handler
     from deidentify.emulated_aws import EmulatedPipeline, FakeLambdaContext
+    from deidentify.intake import PATIENT_ID_METADATA
+    from deidentify.layout import (
+        OUTCOMES_PREFIX,
+        QUARANTINE_REASONS_PREFIX,
+        TEXT_RECORDS_PREFIX,
+    )
+    from deidentify.runtime import DEFAULT_LINKAGE_PREFIX
 
     key = secrets.token_bytes(32)
     console.print(
@@ -93,7 +100,7 @@ def _run_pipeline(console: Console) -> dict[str, Any]:
         s3.put_object(Bucket=pipeline.raw_bucket, Key=object_key, Body=path.read_bytes())
     s3.put_object(Bucket=pipeline.raw_bucket, Key=NON_DICOM_KEY, Body=NON_DICOM_BODY)
     s3.put_object(Bucket=pipeline.raw_bucket, Key=TEXT_RECORD_KEY, Body=TEXT_RECORD_BODY, ContentType="text/plain",
-                  Metadata={"patient-id": TEXT_RECORD_PATIENT_ID})
+                  Metadata={PATIENT_ID_METADATA: TEXT_RECORD_PATIENT_ID})
     uploaded = len(uploads) + 2
     console.print(
         f"Uploaded {uploaded} objects to s3://{pipeline.raw_bucket} ({len(uploads)} files from the pydicom wheel, "
@@ -125,7 +132,7 @@ def _run_pipeline(console: Console) -> dict[str, Any]:
     log_lines = [json.loads(line) for line in log_before_replay.splitlines() if line.startswith("{")]
     processed = [line for line in log_lines if line.get("message") == "object processed"]
     quarantine_keys = pipeline.keys(pipeline.quarantine_bucket)
-    records = [pipeline.read_json(pipeline.quarantine_bucket, key) for key in quarantine_keys if key.startswith("outcomes/")]
+    records = [pipeline.read_json(pipeline.quarantine_bucket, key) for key in quarantine_keys if key.startswith(OUTCOMES_PREFIX)]
     outcome_counts = Counter(record["outcome"] for record in records)
     return {
         "uploaded": uploaded,
@@ -134,10 +141,13 @@ def _run_pipeline(console: Console) -> dict[str, Any]:
         "failed_messages": failed_messages,
         "outcomes": outcome_counts,
         "unaccounted": uploaded - len(records),
-        "linkage_records": sum(1 for key in quarantine_keys if key.startswith("linkage/")),
-        "text_records": [key for key in outputs if key.startswith("records/")],
+        "linkage_records": sum(1 for key in quarantine_keys if key.startswith(DEFAULT_LINKAGE_PREFIX)),
+        "text_records": [key for key in outputs if key.startswith(TEXT_RECORDS_PREFIX)],
         "deidentified_objects": _describe_outputs(s3, pipeline.deidentified_bucket, outputs),
-        "quarantined": _quarantine_reasons(s3, pipeline.quarantine_bucket, pipeline.keys(pipeline.quarantine_bucket)),
+        "quarantined": [
+            pipeline.read_json(pipeline.quarantine_bucket, key)
+            for key in quarantine_keys if key.startswith(QUARANTINE_REASONS_PREFIX)
+        ],
         "replay_unchanged": replay == {"batchItemFailures": []} and outputs == outputs_before_replay,
         "log_sample": next((line for line in processed if line["outcome"] == "quarantined"), None),
         "log_lines": len(log_lines),
@@ -157,14 +167,6 @@ def _describe_outputs(s3: Any, bucket: str, keys: list[str]) -> Counter:
         sop_class = UID(str(dataset.get("SOPClassUID", ""))).name or "unknown"
         described[(sop_class, str(dataset.get("PatientIdentityRemoved", "")))] += 1
     return described
-
-
-def _quarantine_reasons(s3: Any, bucket: str, keys: list[str]) -> list[dict[str, Any]]:
-    records = []
-    for key in keys:
-        if key.startswith("reasons/"):
-            records.append(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-    return records
 
 
 def _print_report(console: Console, report: dict[str, Any]) -> None:
