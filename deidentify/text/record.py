@@ -96,6 +96,7 @@ def deidentify_record(
     pseudonym = mapper.patient_pseudonym(identity) if identity is not None else None
     offset_days = mapper.date_offset_days(identity if identity is not None else "")
     patient_tokens = _patient_name_tokens(text, merged, identity) | {p.casefold() for p in known_name_parts}
+    patient_id, _ = _identity_values(identity)
     pieces: list[str] = []
     position = 0
     for entity in merged:
@@ -104,7 +105,7 @@ def deidentify_record(
         if entity.type == DATE and dates != DATES_SHIFTED:
             pieces.append(original if dates == DATES_KEPT else "[DATE]")
         else:
-            pieces.append(_replacement(original, entity.type, mapper, identity, pseudonym, patient_tokens,
+            pieces.append(_replacement(original, entity.type, mapper, patient_id, pseudonym, patient_tokens,
                                        offset_days, day_first))
         position = entity.end
     pieces.append(text[position:])
@@ -234,7 +235,7 @@ def _replacement(
     original: str,
     entity_type: str,
     mapper: KeyedMapper,
-    identity: str | None,
+    patient_id: str | None,
     pseudonym: str | None,
     patient_tokens: frozenset[str],
     offset_days: int,
@@ -246,7 +247,6 @@ def _replacement(
             return pseudonym
         return _keyed_placeholder(mapper, NAME, " ".join(words))
     if entity_type == ID:
-        patient_id, _ = _identity_values(identity)
         if pseudonym is not None and patient_id and _same_id(original, patient_id):
             return pseudonym
         return _keyed_placeholder(mapper, ID, _compact_id(original))
