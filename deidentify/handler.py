@@ -87,7 +87,6 @@ class HandlerSettings:
 @dataclass(frozen=True)
 class Runtime:
     processor: ObjectProcessor
-    mapper: KeyedMapper
 
 
 _runtimes: dict[HandlerSettings, Runtime] = {}
@@ -98,13 +97,12 @@ def runtime_for(settings: HandlerSettings) -> Runtime:
     runtime = _runtimes.get(settings)
     if runtime is None:
         key = key_for_lambda({KEY_SECRET_ARN_ENV_VAR: settings.key_secret_arn}, lambda service: aws_client(service))
-        mapper = KeyedMapper(key)
         object_processor = ObjectProcessor(
-            s3=aws_client("s3"), toolkit=build_toolkit(mapper, settings.engine),
+            s3=aws_client("s3"), toolkit=build_toolkit(KeyedMapper(key), settings.engine),
             output_bucket=settings.output_bucket, quarantine_bucket=settings.quarantine_bucket,
             linkage_prefix=settings.linkage_prefix,
         )
-        runtime = _runtimes[settings] = Runtime(processor=object_processor, mapper=mapper)
+        runtime = _runtimes[settings] = Runtime(processor=object_processor)
     return runtime
 
 
