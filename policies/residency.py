@@ -16,6 +16,7 @@ from pulumi_policy import PolicyConfigSchema
 JURISDICTION_TAG = "trial-imaging:jurisdiction"
 HOME_REGION_TAG = "trial-imaging:homeRegion"
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
+AWS_RESOURCE_PATTERN = "aws:*"  # fnmatch pattern of every AWS resource type
 
 # EU member-state regions only: eu-west-2 (UK) and eu-central-2 (Zurich) are outside the EU.
 DEFAULT_JURISDICTION_REGIONS: dict[str, list[str]] = {

@@ -14,9 +14,9 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from policies.clauses import GDPR, clause, gdpr
 from policies.controlled import ControlledResourcePolicy
-from policies.residency import AWS_PROVIDER_TYPE, RESIDENCY_CONFIG_SCHEMA, ResidencyNotConfigured, resolve_residency
-
-AWS_RESOURCE_PATTERN = "aws:*"
+from policies.residency import (
+    AWS_PROVIDER_TYPE, AWS_RESOURCE_PATTERN, RESIDENCY_CONFIG_SCHEMA, ResidencyNotConfigured, resolve_residency,
+)
 
 
 def validate_provider_region(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -12,9 +12,8 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
 from policies.clauses import GDPR, clause, gdpr
 from policies.controlled import ControlledResourcePolicy
-from policies.residency import RESIDENCY_CONFIG_SCHEMA, ResidencyNotConfigured, resolve_residency
+from policies.residency import AWS_RESOURCE_PATTERN, RESIDENCY_CONFIG_SCHEMA, ResidencyNotConfigured, resolve_residency
 
-AWS_RESOURCE_PATTERN = "aws:*"
 GLOBAL_SERVICE_PATTERNS = ("aws:iam/*", "aws:organizations/*")
 
 
