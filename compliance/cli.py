@@ -74,12 +74,15 @@ def _load_policy_config(path: Path | None) -> dict[str, Any] | None:
 def _load_analyzer(pack_dir: Path, policy_config: dict[str, Any] | None):  # -> PackAnalyzer
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         raise CheckInputError(f"{pack_dir} is not a policy pack directory (no PulumiPolicy.yaml)")
-    from compliance.analyzer import PackAnalyzer, PolicyConfigError
+    from compliance.analyzer import PackAnalyzer, PolicyConfigError, PolicyPackLoadError
 
     try:
         return PackAnalyzer(pack_dir.resolve(), policy_config)
     except PolicyConfigError as error:
         raise CheckInputError(f"policy config: {error}") from None
+    except PolicyPackLoadError as error:
+        # A broken pack is bad input (exit 2), never to be confused with a violation (exit 1).
+        raise CheckInputError(f"policy pack: {error}") from None
 
 
 def _write_reports(out_dir: Path, outcome: CheckOutcome) -> None:

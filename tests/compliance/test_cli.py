@@ -190,3 +190,15 @@ def test_missing_policy_pack_and_unreadable_policy_config_are_bad_input(
     assert bad_json == 2
     assert f"policy config {config} is not valid JSON (line 1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_broken_policy_pack_is_bad_input_not_a_violation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from compliance.cli import main
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")  # no __main__.py
+    status = main(["check", "--project", str(FIXTURE_PROJECT), "--policy-pack", str(pack), "--out", str(tmp_path / "o")])
+    assert status == 2
+    assert "policy pack:" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
