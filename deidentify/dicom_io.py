@@ -84,14 +84,16 @@ def set_text(dataset: Dataset, keyword: str, vr: str, values: list[str]) -> None
     if tag is None or None in encoding or not all(value.isascii() for value in values):
         setattr(dataset, keyword, values[0] if len(values) == 1 else values)
         return
-    dataset._dict[BaseTag(tag)] = raw_text_element(tag, vr, values, encoding)
+    element = raw_text_element(BaseTag(tag), vr, values, bool(encoding[0]), bool(encoding[1]))
+    dataset._dict[element.tag] = element
 
 
-def raw_text_element(tag: int, vr: str, values: list[str], encoding: tuple[bool | None, bool | None]) -> RawDataElement:
+def raw_text_element(tag: BaseTag, vr: str, values: list[str], implicit_vr: bool, little_endian: bool) -> RawDataElement:
+    """ASCII text values encoded and padded as pydicom's writer would write them."""
     data = "\\".join(values).encode("ascii")
     if len(data) % 2:
         data += b"\x00" if vr == "UI" else b" "
-    return RawDataElement(BaseTag(tag), vr, len(data), data, 0, bool(encoding[0]), bool(encoding[1]))
+    return RawDataElement(tag, vr, len(data), data, 0, implicit_vr, little_endian)
 
 
 def write_dicom(dataset: FileDataset) -> bytes:

@@ -43,6 +43,7 @@ from deidentify.dicom_io import (
     MEDIA_STORAGE_DIRECTORY_SOP_CLASS,
     peek,
     quiet_pydicom,
+    raw_text_element,
     read_dicom,
     write_dicom,
 )
@@ -604,12 +605,7 @@ def _assign(dataset: Dataset, tag: BaseTag, vr: str, values: list) -> None:
         and vr in _RAW_TEXT_VRS
         and all(isinstance(value, str) and value.isascii() for value in values)
     ):
-        data = "\\".join(values).encode("ascii")
-        if len(data) % 2:
-            data += b"\x00" if vr == "UI" else b" "
-        dataset._dict[tag] = RawDataElement(
-            tag, vr, len(data), data, 0, previous.is_implicit_VR, previous.is_little_endian
-        )
+        dataset._dict[tag] = raw_text_element(tag, vr, values, previous.is_implicit_VR, previous.is_little_endian)
         return
     value = None if not values else (values[0] if len(values) == 1 else values)
     dataset[tag] = DataElement(tag, vr, value)
