@@ -12,12 +12,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from compliance.analyzer import PackAnalyzer  # imported lazily at run time (it loads the SDK)
 
 import compliance
 from compliance.check import CheckOutcome, StackFailure, check_stacks, select_stacks
